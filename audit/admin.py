@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from audit.models import AuditEvent, ChainVerification
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["sequence", "timestamp", "actor_text", "action", "target_text"]
+    list_filter = ["action"]
+    search_fields = ["action", "actor_text", "target_text", "target_id"]
+    show_full_result_count = False
+
+
+@admin.register(ChainVerification)
+class ChainVerificationAdmin(ReadOnlyAdmin):
+    list_display = ["finished_at", "event_count", "is_intact", "first_broken_sequence"]

@@ -1,0 +1,30 @@
+"""Errors raised by services; ``portal.api_errors`` renders them as JSON."""
+
+
+class ServiceError(Exception):
+    """A business rule refused the operation. Nothing was changed."""
+
+    code = "invalid"
+    status_code = 400
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotFound(ServiceError):
+    """The object does not exist, or the actor may not know that it does."""
+
+    code = "not_found"
+    status_code = 404
+
+
+class PermissionDenied(ServiceError):
+    code = "permission_denied"
+    status_code = 403
+
+
+class TokenAlreadyRevoked(ServiceError):
+    code = "token_already_revoked"
+    status_code = 409

@@ -1,0 +1,100 @@
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal import roles
+from portal.models import Team
+from portal.services import team_create, user_create, user_groups_set
+
+# username, role, team slug or None, display name
+DEMO_PEOPLE = [
+    ("dana", roles.DATA_SCIENTIST, "credit-risk", "Dana Scientist"),
+    ("sam", roles.DATA_SCIENTIST, "recommendations", "Sam Scientist"),
+    ("rey", roles.REVIEWER, "credit-risk", "Rey Reviewer"),
+    ("rio", roles.RISK_OFFICER, None, "Rio Risk-Officer"),
+    ("val", roles.VALIDATOR, None, "Val Validator"),
+    ("audrey", roles.AUDITOR, None, "Audrey Auditor"),
+    ("pat", roles.PLATFORM_ADMIN, None, "Pat Platform-Admin"),
+]
+DEMO_TEAMS = [
+    ("Credit Risk", "Scorecards and credit decision models."),
+    ("Recommendations", "Ranking and recommendation models."),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo people (one per role), teams and records. Safe to run again: "
+        "nothing is duplicated and existing passwords are kept (see --reset-passwords)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="give every demo user a new generated password",
+        )
+
+    def handle(self, *args, reset_passwords: bool, **options):
+        credentials_path = Path(settings.VAR_DIR) / "demo-credentials.txt"
+        known = _read_credentials(credentials_path)
+        user_model = get_user_model()
+        with transaction.atomic():
+            for name, description in DEMO_TEAMS:
+                if not Team.objects.filter(name=name).exists():
+                    team_create(actor=None, name=name, description=description)
+            for username, role, team_slug, full_name in DEMO_PEOPLE:
+                user = user_model.objects.filter(username=username).first()
+                if user is None:
+                    known[username] = secrets.token_urlsafe(12)
+                    user = user_create(
+                        actor=None,
+                        username=username,
+                        email=f"{username}@gatehouse.example",
+                        password=known[username],
+                        is_staff=role == roles.PLATFORM_ADMIN,
+                    )
+                    first, _, last = full_name.partition(" ")
+                    user_model.objects.filter(pk=user.pk).update(
+                        first_name=first, last_name=last
+                    )
+                elif reset_passwords or username not in known:
+                    known[username] = secrets.token_urlsafe(12)
+                    user.set_password(known[username])
+                    user.save(update_fields=["password"])
+                wanted = [Group.objects.get(name=role)]
+                if team_slug:
+                    wanted.append(Team.objects.get(slug=team_slug).group)
+                current = set(user.groups.values_list("pk", flat=True))
+                if not {group.pk for group in wanted} <= current:
+                    user_groups_set(
+                        actor=None,
+                        user=user,
+                        groups=list(user.groups.all()) + wanted,
+                    )
+        _write_credentials(credentials_path, known)
+        self.stdout.write("Demo people (username / password / role):")
+        for username, role, team_slug, _ in DEMO_PEOPLE:
+            team = f", team {team_slug}" if team_slug else ""
+            self.stdout.write(f"  {username:<8} {known[username]:<18} {role}{team}")
+        self.stdout.write(f"(also kept in {credentials_path})")
+
+
+def _read_credentials(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    pairs = (line.split(maxsplit=1) for line in path.read_text().splitlines() if line)
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+
+
+def _write_credentials(path: Path, credentials: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "".join(f"{user} {password}\n" for user, password in credentials.items())
+    )
+    path.chmod(0o600)

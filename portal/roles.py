@@ -1,0 +1,103 @@
+"""Roles are Django groups with global permissions; this module is their definition.
+
+Role groups are created by a data migration (portal 0002) and kept in step with
+this table after every ``migrate`` (``PortalConfig.ready``), so an app that adds
+models adds its permissions here and they reach the roles on the next migrate.
+Permissions are only ever added here, never silently taken away from a group.
+Teams are groups too, but they carry no global permissions: what a team may do
+is granted per model through object permissions.
+"""
+
+DATA_SCIENTIST = "data_scientist"
+REVIEWER = "reviewer"
+RISK_OFFICER = "risk_officer"
+VALIDATOR = "validator"
+AUDITOR = "auditor"
+PLATFORM_ADMIN = "platform_admin"
+
+ROLES = (DATA_SCIENTIST, REVIEWER, RISK_OFFICER, VALIDATOR, AUDITOR, PLATFORM_ADMIN)
+
+ROLE_LABELS = {
+    DATA_SCIENTIST: "Data scientist",
+    REVIEWER: "Reviewer",
+    RISK_OFFICER: "Risk officer",
+    VALIDATOR: "Validator",
+    AUDITOR: "Auditor",
+    PLATFORM_ADMIN: "Platform admin",
+}
+
+_READ_TEAMS = ["portal.view_team"]
+_READ_AUDIT = [
+    "audit.view_auditevent",
+    "audit.export_auditevent",
+    "audit.verify_auditevent",
+    "audit.view_chainverification",
+]
+
+# "app_label.codename" per role. Unknown codenames (an app not migrated yet) are
+# skipped and picked up by a later sync.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    DATA_SCIENTIST: [*_READ_TEAMS],
+    REVIEWER: [*_READ_TEAMS],
+    RISK_OFFICER: [*_READ_TEAMS],
+    VALIDATOR: [*_READ_TEAMS],
+    AUDITOR: [*_READ_TEAMS, *_READ_AUDIT, "auth.view_user", "auth.view_group"],
+    PLATFORM_ADMIN: [
+        *_READ_TEAMS,
+        *_READ_AUDIT,
+        "portal.add_team",
+        "portal.change_team",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_user",
+        "auth.change_group",
+        "auth.view_group",
+        "portal.view_apitoken",
+    ],
+}
+
+
+def sync_role_groups(apps) -> None:
+    """Create the role groups and add the permissions of ROLE_PERMISSIONS.
+
+    Takes an app registry (the historical one inside migrations) so that it can
+    run from data migrations as well as after ``migrate``.
+    """
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    wanted = {
+        tuple(name.split(".", 1))
+        for names in ROLE_PERMISSIONS.values()
+        for name in names
+    }
+    known = {
+        (app_label, codename): pk
+        for pk, app_label, codename in permission_model.objects.filter(
+            codename__in={codename for _, codename in wanted}
+        ).values_list("pk", "content_type__app_label", "codename")
+    }
+    for role in ROLES:
+        group, _ = group_model.objects.get_or_create(name=role)
+        ids = [
+            known[key]
+            for key in (tuple(name.split(".", 1)) for name in ROLE_PERMISSIONS[role])
+            if key in known
+        ]
+        group.permissions.add(*ids)
+
+
+def user_roles(user) -> frozenset[str]:
+    """Return the role names the user holds (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_gatehouse_roles", None)
+    if cached is None:
+        cached = frozenset(
+            user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+        )
+        user._gatehouse_roles = cached
+    return cached
+
+
+def user_has_role(user, *roles: str) -> bool:
+    return bool(user_roles(user).intersection(roles))

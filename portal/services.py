@@ -1,0 +1,196 @@
+"""Writes about people: API tokens, teams, and role and team membership."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from audit.services import audit_record
+from portal.errors import NotFound, PermissionDenied, ServiceError, TokenAlreadyRevoked
+from portal.models import ApiToken, Team
+from portal.roles import PLATFORM_ADMIN, ROLES, user_has_role
+from portal.tokens import generate_token
+
+MAX_ACTIVE_TOKENS = 20
+MAX_TOKEN_DAYS = 365
+
+
+def _may_manage_people(actor) -> bool:
+    """Platform admins and superusers; ``actor=None`` is the system itself (a
+    management command run by someone who already holds the database)."""
+    return actor is None or actor.is_superuser or user_has_role(actor, PLATFORM_ADMIN)
+
+
+def user_create(
+    *,
+    actor,
+    username: str,
+    email: str = "",
+    password: str | None,
+    is_staff: bool = False,
+):
+    if not _may_manage_people(actor):
+        raise PermissionDenied("Only platform admins create users.")
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise ServiceError("The user was not created.", fields={"username": ["Taken."]})
+    with transaction.atomic():
+        user = user_model.objects.create_user(
+            username=username, email=email, password=password, is_staff=is_staff
+        )
+        audit_record(
+            actor=actor,
+            action="user.created",
+            target=user,
+            payload={"username": username, "email": email, "is_staff": is_staff},
+        )
+    return user
+
+
+def api_token_create(
+    *, user, name: str, expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal token; return it with its plaintext, shown only once."""
+    name = name.strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Give the token a name, such as the script that uses it."]
+    elif len(name) > 100:
+        errors["name"] = ["At most 100 characters."]
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        errors["expires_in_days"] = [f"Between 1 and {MAX_TOKEN_DAYS} days."]
+    if errors:
+        raise ServiceError("The token was not created.", fields=errors)
+    with transaction.atomic():
+        # Lock the user row so two requests cannot both pass the limit check.
+        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+        if active >= MAX_ACTIVE_TOKENS:
+            raise ServiceError(
+                f"You have {MAX_ACTIVE_TOKENS} active tokens; revoke one first.",
+                fields={"name": ["Too many active tokens."]},
+            )
+        plaintext, prefix, digest = generate_token()
+        now = timezone.now()
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=prefix,
+            digest=digest,
+            created_at=now,
+            expires_at=now + timedelta(days=expires_in_days)
+            if expires_in_days
+            else None,
+        )
+        audit_record(
+            actor=user,
+            action="token.created",
+            target=token,
+            payload={
+                "name": name,
+                "prefix": prefix,
+                "expires_at": token.expires_at.isoformat()
+                if token.expires_at
+                else None,
+            },
+        )
+    return token, plaintext
+
+
+def api_token_revoke(*, actor, token_id: int) -> ApiToken:
+    """Revoke one of the actor's tokens (platform admins may revoke anyone's)."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+        if token is None or (
+            token.user_id != actor.pk and not _may_manage_people(actor)
+        ):
+            raise NotFound("No such token.")
+        if token.revoked_at is not None:
+            raise TokenAlreadyRevoked("This token is already revoked.")
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="token.revoked",
+            target=token,
+            payload={
+                "name": token.name,
+                "prefix": token.prefix,
+                "owner_id": token.user_id,
+            },
+        )
+    return token
+
+
+def team_create(*, actor, name: str, description: str = "") -> Team:
+    if not _may_manage_people(actor):
+        raise PermissionDenied("Only platform admins create teams.")
+    name = name.strip()
+    slug = slugify(name)
+    if not name or not slug:
+        raise ServiceError("The team was not created.", fields={"name": ["Required."]})
+    if name in ROLES or Team.objects.filter(slug=slug).exists():
+        raise ServiceError(
+            "The team was not created.", fields={"name": ["This name is taken."]}
+        )
+    with transaction.atomic():
+        group = Group.objects.create(name=f"team:{slug}")
+        team = Team.objects.create(
+            name=name, slug=slug, description=description, group=group
+        )
+        audit_record(
+            actor=actor,
+            action="team.created",
+            target=team,
+            payload={"name": name, "slug": slug},
+        )
+    return team
+
+
+def _membership_label(group: Group) -> tuple[str, str]:
+    """Return (kind, name) of a group: a role, a team, or another group."""
+    if group.name in ROLES:
+        return "role", group.name
+    team = getattr(group, "team", None)
+    if team is not None:
+        return "team", team.slug
+    return "group", group.name
+
+
+def user_groups_set(*, actor, user, groups) -> None:
+    """Set the user's groups (roles and teams), recording each change.
+
+    One event per grant or revocation, named ``role.granted``, ``role.revoked``,
+    ``team.member_added``, ``team.member_removed`` (``group.*`` for others).
+    """
+    if not _may_manage_people(actor):
+        raise PermissionDenied("Only platform admins change roles and teams.")
+    with transaction.atomic():
+        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        wanted = {group.pk: group for group in groups}
+        current = {group.pk: group for group in user.groups.select_related("team")}
+        added = [wanted[pk] for pk in sorted(wanted.keys() - current.keys())]
+        removed = [current[pk] for pk in sorted(current.keys() - wanted.keys())]
+        user.groups.add(*added)
+        user.groups.remove(*removed)
+        changed = Group.objects.select_related("team").in_bulk(
+            [group.pk for group in added + removed]
+        )
+        verbs = {
+            "role": ("granted", "revoked"),
+            "team": ("member_added", "member_removed"),
+        }
+        for group_list, index in ((added, 0), (removed, 1)):
+            for group in group_list:
+                kind, label = _membership_label(changed[group.pk])
+                verb = verbs.get(kind, ("member_added", "member_removed"))[index]
+                audit_record(
+                    actor=actor,
+                    action=f"{kind}.{verb}",
+                    target=user,
+                    payload={kind: label, "user": user.get_username()},
+                )
+        user.__dict__.pop("_gatehouse_roles", None)

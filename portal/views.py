@@ -1,0 +1,73 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.errors import ServiceError
+from portal.forms import ApiTokenCreateForm
+from portal.health import health_report
+from portal.selectors import api_token_list, home_dashboard
+from portal.services import api_token_create, api_token_revoke
+
+
+@login_required
+@require_GET
+def home(request):
+    return render(
+        request, "portal/home.html", {"dashboard": home_dashboard(user=request.user)}
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    created_plaintext = None
+    if request.method == "POST":
+        form = ApiTokenCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                token, created_plaintext = api_token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    expires_in_days=form.cleaned_data["expires_in_days"],
+                )
+            except ServiceError as error:
+                for field, problems in error.fields.items():
+                    for problem in problems:
+                        form.add_error(field if field in form.fields else None, problem)
+            else:
+                messages.success(request, f"Token “{token.name}” created.")
+                form = ApiTokenCreateForm()
+    else:
+        form = ApiTokenCreateForm()
+    # The plaintext is rendered in this response only (never stored, never
+    # redirected through the session), hence never_cache above.
+    context = {
+        "form": form,
+        "tokens": api_token_list(user=request.user),
+        "created_plaintext": created_plaintext,
+    }
+    status = 400 if request.method == "POST" and not created_plaintext else 200
+    return render(request, "portal/api_tokens.html", context, status=status)
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, token_id: int):
+    try:
+        token = api_token_revoke(actor=request.user, token_id=token_id)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("api-tokens")
+    messages.success(request, f"Token “{token.name}” revoked. It no longer works.")
+    return redirect("api-tokens")
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    is_ok, report = health_report()
+    return JsonResponse(report, status=200 if is_ok else 503)
