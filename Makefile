@@ -28,7 +28,7 @@ test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DEBUG=0 SECRET_KEY=test-only-secret-key-$$$$-not-used-anywhere-else-0123456789abcdef \
-	SECURE_SSL_REDIRECT=0 \
+	SECURE_SSL_REDIRECT=0 STATIC_MANIFEST=0 \
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

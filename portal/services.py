@@ -66,7 +66,7 @@ def api_token_create(
         raise ServiceError("The token was not created.", fields=errors)
     with transaction.atomic():
         # Lock the user row so two requests cannot both pass the limit check.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
         if active >= MAX_ACTIVE_TOKENS:
             raise ServiceError(
@@ -169,7 +169,7 @@ def user_groups_set(*, actor, user, groups) -> None:
     if not _may_manage_people(actor):
         raise PermissionDenied("Only platform admins change roles and teams.")
     with transaction.atomic():
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         wanted = {group.pk: group for group in groups}
         current = {group.pk: group for group in user.groups.select_related("team")}
         added = [wanted[pk] for pk in sorted(wanted.keys() - current.keys())]

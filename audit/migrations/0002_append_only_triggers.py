@@ -60,7 +60,7 @@ def _run(schema_editor, statements_by_vendor):
     if vendor not in statements_by_vendor:
         raise RuntimeError(f"no append-only triggers written for {vendor}")
     for statement in statements_by_vendor[vendor]:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 def forward(apps, schema_editor):

@@ -1,0 +1,113 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from portal import roles
+from portal.errors import PermissionDenied
+from portal.services import team_create, user_groups_set
+
+pytestmark = pytest.mark.django_db
+
+
+def test_role_and_team_changes_are_audited(platform_admin, outsider, team):
+    reviewer_group = Group.objects.get(name=roles.REVIEWER)
+    user_groups_set(
+        actor=platform_admin, user=outsider, groups=[reviewer_group, team.group]
+    )
+    user_groups_set(actor=platform_admin, user=outsider, groups=[team.group])
+    events = [(e.action, e.payload) for e in AuditEvent.objects.order_by("sequence")]
+    assert events == [
+        ("role.granted", {"role": "reviewer", "user": "otto"}),
+        ("team.member_added", {"team": "credit-risk", "user": "otto"}),
+        ("role.revoked", {"role": "reviewer", "user": "otto"}),
+    ]
+    assert set(outsider.groups.values_list("name", flat=True)) == {"team:credit-risk"}
+
+
+@pytest.mark.parametrize(
+    "persona", ["data_scientist", "reviewer", "risk_officer", "auditor"]
+)
+def test_only_platform_admins_change_membership(request, persona, outsider):
+    actor = request.getfixturevalue(persona)
+    with pytest.raises(PermissionDenied):
+        user_groups_set(
+            actor=actor,
+            user=outsider,
+            groups=[Group.objects.get(name=roles.RISK_OFFICER)],
+        )
+    assert outsider.groups.count() == 0
+    assert AuditEvent.objects.count() == 0
+
+
+def test_admin_user_form_records_membership(client, platform_admin, outsider):
+    client.force_login(platform_admin)
+    url = reverse("admin:auth_user_change", args=[outsider.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        key: value
+        for key, value in form.initial.items()
+        if value is not None and key not in {"groups", "user_permissions", "password"}
+    }
+    data.update(
+        {
+            "groups": [Group.objects.get(name=roles.VALIDATOR).pk],
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = AuditEvent.objects.get(action="role.granted")
+    assert event.actor_id == platform_admin.pk
+    assert event.payload == {"role": "validator", "user": "otto"}
+
+
+def test_team_create(platform_admin):
+    created = team_create(actor=platform_admin, name="Fraud Detection")
+    assert created.slug == "fraud-detection"
+    assert created.group.name == "team:fraud-detection"
+    assert AuditEvent.objects.get().action == "team.created"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "reviewer"])
+def test_team_create_refuses_bad_names(platform_admin, name):
+    from portal.errors import ServiceError
+    from portal.models import Team
+
+    with pytest.raises(ServiceError):
+        team_create(actor=platform_admin, name=name)
+    assert Team.objects.count() == 0
+
+
+def test_seed_demo_twice_duplicates_nothing(tmp_path, settings, capsys):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from portal.models import Team
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    first_out = capsys.readouterr().out
+    counts = (
+        get_user_model().objects.count(),
+        Team.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    call_command("seed_demo")
+    second_out = capsys.readouterr().out
+    assert counts == (
+        get_user_model().objects.count(),
+        Team.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    assert counts[0] == 7
+    assert first_out == second_out  # same people, same passwords
+    assert set(
+        get_user_model()
+        .objects.get(username="pat")
+        .groups.values_list("name", flat=True)
+    ) == {"platform_admin"}
+    assert get_user_model().objects.get(username="pat").is_staff
