@@ -19,6 +19,7 @@ characters written as themselves (``ensure_ascii=False``)::
     payload      the event's JSON payload, itself canonical (sorted keys, no
                  whitespace, ensure_ascii=False; NaN and Infinity are refused)
     request_id   the request id as a string, or ""
+    scope        the slug of the registered model the event belongs to, or ""
     sequence     the event's position in the chain, 1, 2, 3, ... as an integer
     target_id    the target's id as a string, or ""
     target_text  a frozen description of the target, or ""
@@ -68,6 +69,7 @@ def canonical_event(
     actor_text: str,
     actor_ip: str | None,
     request_id: str,
+    scope: str,
     action: str,
     target_type: str,
     target_id: str,
@@ -87,6 +89,7 @@ def canonical_event(
         + ',"actor_text":' + _dumps_string(actor_text)
         + ',"payload":' + payload_json
         + ',"request_id":' + _dumps_string(request_id)
+        + ',"scope":' + _dumps_string(scope)
         + ',"sequence":' + str(int(sequence))
         + ',"target_id":' + _dumps_string(target_id)
         + ',"target_text":' + _dumps_string(target_text)

@@ -34,6 +34,9 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=100, blank=True)
     target_text = models.CharField(max_length=300, blank=True)
+    # The registered model (its slug) the event belongs to, if any: lets auditors
+    # list a model's whole history whatever the target (version, request, ...).
+    scope = models.CharField(max_length=100, blank=True)
     # The canonical JSON text exactly as hashed (see audit/canonical.py).
     payload_json = models.TextField(default="{}")
     prev_hash = models.CharField(max_length=64)
@@ -44,6 +47,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_type", "target_id"]),
             models.Index(fields=["actor", "sequence"]),
+            models.Index(fields=["scope", "sequence"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -20,6 +20,7 @@ _VERIFY_COLUMNS = (
     "target_type",
     "target_id",
     "target_text",
+    "scope",
     "payload_json",
     "prev_hash",
     "hash",
@@ -43,7 +44,7 @@ class ChainReport:
 
 def _first_problem(row, expected_sequence: int, expected_prev: str) -> str:
     (sequence, timestamp, actor_id, actor_text, actor_ip, request_id, action,
-     target_type, target_id, target_text, payload_json, prev_hash,
+     target_type, target_id, target_text, scope, payload_json, prev_hash,
      stored_hash) = row  # fmt: skip
     if sequence != expected_sequence:
         return f"expected event {expected_sequence} next, found {sequence}: a gap"
@@ -58,6 +59,7 @@ def _first_problem(row, expected_sequence: int, expected_prev: str) -> str:
             actor_text=actor_text,
             actor_ip=actor_ip,
             request_id=request_id,
+            scope=scope,
             action=action,
             target_type=target_type,
             target_id=target_id,

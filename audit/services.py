@@ -48,6 +48,7 @@ def audit_record(
     target_text: str = "",
     payload: dict[str, Any] | None = None,
     actor_text: str | None = None,
+    scope: str = "",
 ) -> AuditEvent:
     """Append one event to the audit chain inside the caller's transaction.
 
@@ -55,6 +56,7 @@ def audit_record(
     service changes have been locked: the chain lock is taken here and held until
     the outermost transaction commits or rolls back (lock order: business rows,
     then the chain). If the business change rolls back, so does the event.
+    ``scope`` is the slug of the registered model the event belongs to, if any.
     """
     if target is not None:
         target_type, target_id, target_text = describe_target(target)
@@ -90,6 +92,7 @@ def audit_record(
             target_type=target_type,
             target_id=str(target_id)[:100],
             target_text=target_text[:300],
+            scope=scope,
             payload_json=payload_json,
             prev_hash=prev_hash,
         )
@@ -102,6 +105,7 @@ def audit_record(
                 actor_text=event.actor_text,
                 actor_ip=event.actor_ip,
                 request_id=event.request_id,
+                scope=scope,
                 action=action,
                 target_type=event.target_type,
                 target_id=event.target_id,

@@ -19,6 +19,7 @@ def _fields(**overrides):
         "actor_text": "dana",
         "actor_ip": "10.0.0.1",
         "request_id": "abc",
+        "scope": "credit-scoring",
         "action": "model.registered",
         "target_type": "models_registry.registeredmodel",
         "target_id": "3",

@@ -49,8 +49,8 @@ def test_runtime_role_reads_and_appends(runtime_role):
         runtime_role.execute(
             "INSERT INTO audit_auditevent (sequence, timestamp, actor_text, "
             "request_id, action, target_type, target_id, target_text, payload_json, "
-            "prev_hash, hash) "
-            "VALUES (2, now(), 'app', '', 'test.second', '', '', '', '{}', 'p', 'h')"
+            "scope, prev_hash, hash) "
+            "VALUES (2, now(), 'app', '', 'test.second', '', '', '', '{}', '', 'p', 'h')"
         )
     assert AuditEvent.objects.count() == 2
     # and it may still write the portal's other tables
