@@ -27,6 +27,21 @@ ROLE_LABELS = {
 }
 
 _READ_TEAMS = ["portal.view_team"]
+_READ_REGISTRY = [
+    f"models_registry.view_{name}"
+    for name in (
+        "registeredmodel",
+        "datasetsnapshot",
+        "trainingrun",
+        "artifact",
+        "modelversion",
+        "evaluation",
+        "fairnessslice",
+        "modelcard",
+        "modelcardrevision",
+        "reproductioncheck",
+    )
+]
 _READ_AUDIT = [
     "audit.view_auditevent",
     "audit.export_auditevent",
@@ -37,13 +52,24 @@ _READ_AUDIT = [
 # "app_label.codename" per role. Unknown codenames (an app not migrated yet) are
 # skipped and picked up by a later sync.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    DATA_SCIENTIST: [*_READ_TEAMS],
+    DATA_SCIENTIST: [
+        *_READ_TEAMS,
+        "models_registry.add_registeredmodel",
+        "models_registry.add_datasetsnapshot",
+    ],
     REVIEWER: [*_READ_TEAMS],
-    RISK_OFFICER: [*_READ_TEAMS],
+    RISK_OFFICER: [*_READ_TEAMS, "models_registry.change_risk_class"],
     VALIDATOR: [*_READ_TEAMS],
-    AUDITOR: [*_READ_TEAMS, *_READ_AUDIT, "auth.view_user", "auth.view_group"],
+    AUDITOR: [
+        *_READ_TEAMS,
+        *_READ_REGISTRY,
+        *_READ_AUDIT,
+        "auth.view_user",
+        "auth.view_group",
+    ],
     PLATFORM_ADMIN: [
         *_READ_TEAMS,
+        *_READ_REGISTRY,
         *_READ_AUDIT,
         "portal.add_team",
         "portal.change_team",
@@ -84,6 +110,18 @@ def sync_role_groups(apps) -> None:
             if key in known
         ]
         group.permissions.add(*ids)
+
+
+def sync_role_groups_migration(apps, schema_editor) -> None:
+    """RunPython operation for data migrations: create any missing permissions
+    (normally created only after migrate), then sync the role groups."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_role_groups(apps)
 
 
 def user_roles(user) -> frozenset[str]:

@@ -1,24 +1,11 @@
 """Create the six role groups with their global permissions (portal/roles.py)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-
-def create_role_groups(apps, schema_editor):
-    from portal.roles import sync_role_groups
-
-    # Permissions are normally created after migrate; create them now so that the
-    # groups get theirs on a fresh database too.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    sync_role_groups(apps)
+from portal.roles import ROLES, sync_role_groups_migration
 
 
 def remove_role_groups(apps, schema_editor):
-    from portal.roles import ROLES
-
     apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
 
 
@@ -30,4 +17,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_role_groups, remove_role_groups)]
+    operations = [migrations.RunPython(sync_role_groups_migration, remove_role_groups)]

@@ -50,7 +50,8 @@ def test_runtime_role_reads_and_appends(runtime_role):
             "INSERT INTO audit_auditevent (sequence, timestamp, actor_text, "
             "request_id, action, target_type, target_id, target_text, payload_json, "
             "scope, prev_hash, hash) "
-            "VALUES (2, now(), 'app', '', 'test.second', '', '', '', '{}', '', 'p', 'h')"
+            "VALUES (2, now(), 'app', '', 'test.second', '', '', '', '{}', '', "
+            "'p', 'h')"
         )
     assert AuditEvent.objects.count() == 2
     # and it may still write the portal's other tables

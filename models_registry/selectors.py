@@ -1,0 +1,267 @@
+"""Reads of the registry, already limited to what the actor may see.
+
+Every list and detail in the API, the pages and the exports goes through these,
+so a list can never show what a detail page hides. Each runs a fixed number of
+queries whatever the data.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from models_registry import access
+from models_registry.checklist import (
+    Disparity,
+    Item,
+    compute_checklist,
+    fairness_disparities,
+    review_summary,
+)
+from models_registry.errors import (
+    DatasetNotFound,
+    ModelNotFound,
+    RunNotFound,
+    VersionNotFound,
+)
+from models_registry.models import (
+    DatasetSnapshot,
+    Evaluation,
+    FairnessSlice,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+    ReproductionCheck,
+    TrainingRun,
+    TrainingRunInput,
+)
+
+
+def model_list(*, actor, filters: dict[str, Any] | None = None) -> QuerySet:
+    """Models the actor may see, with their team and version count.
+
+    Filters: ``risk_class``, ``domain``, ``team`` (slug), ``serving_mode``,
+    ``status`` (has a version in that status), ``search`` (name, title).
+    """
+    filters = filters or {}
+    models = access.models_for(actor).select_related("team")
+    for field in ("risk_class", "domain", "serving_mode"):
+        if filters.get(field):
+            models = models.filter(**{field: filters[field]})
+    if filters.get("team"):
+        models = models.filter(team__slug=filters["team"])
+    if filters.get("status"):
+        models = models.filter(
+            Exists(
+                ModelVersion.objects.filter(
+                    model=OuterRef("pk"), status=filters["status"]
+                )
+            )
+        )
+    if filters.get("search"):
+        term = filters["search"].strip()
+        models = models.filter(Q(name__icontains=term) | Q(title__icontains=term))
+    return models.annotate(version_count=Count("versions", distinct=True)).order_by(
+        "name"
+    )
+
+
+def model_get(*, actor, name: str) -> RegisteredModel:
+    model = access.models_for(actor).select_related("team").filter(name=name).first()
+    if model is None:
+        raise ModelNotFound("No such model.")
+    return model
+
+
+def _versions_base() -> QuerySet:
+    return ModelVersion.objects.select_related(
+        "model", "model__team", "artifact", "training_run", "registered_by"
+    )
+
+
+def version_list(
+    *, actor, model: RegisteredModel | None = None, filters: dict | None = None
+) -> QuerySet:
+    filters = filters or {}
+    visible = access.models_for(actor).values("pk")
+    versions = _versions_base().filter(model__in=visible)
+    if model is not None:
+        versions = versions.filter(model=model)
+    if filters.get("status"):
+        versions = versions.filter(status=filters["status"])
+    if filters.get("model"):
+        versions = versions.filter(model__name=filters["model"])
+    if filters.get("tag"):
+        key, _, value = filters["tag"].partition("=")
+        versions = versions.filter(tags__contains={key: value})
+    return versions.order_by("model__name", "-version")
+
+
+def version_get(*, actor, id: int) -> ModelVersion:
+    version = _versions_base().filter(pk=id).first()
+    if version is None or not access.has_model_permission(
+        actor, version.model, access.VIEW
+    ):
+        raise VersionNotFound("No such model version.")
+    return version
+
+
+def version_get_by_number(*, actor, model_name: str, number: int) -> ModelVersion:
+    model = model_get(actor=actor, name=model_name)
+    version = _versions_base().filter(model=model, version=number).first()
+    if version is None:
+        raise VersionNotFound("No such model version.")
+    return version
+
+
+def dataset_list(*, actor, filters: dict | None = None) -> QuerySet:
+    """Snapshots of the actor's teams, and snapshots used by models they may see."""
+    filters = filters or {}
+    snapshots = DatasetSnapshot.objects.select_related("team")
+    if not (
+        actor.is_superuser or actor.has_perm("models_registry.view_datasetsnapshot")
+    ):
+        used_by_visible = TrainingRunInput.objects.filter(
+            snapshot=OuterRef("pk"),
+            run__model__in=access.models_for(actor).values("pk"),
+        )
+        snapshots = snapshots.filter(
+            Q(team__group__user=actor) | Q(Exists(used_by_visible))
+        ).distinct()
+    if filters.get("team"):
+        snapshots = snapshots.filter(team__slug=filters["team"])
+    if filters.get("sha256"):
+        snapshots = snapshots.filter(sha256=filters["sha256"])
+    if filters.get("search"):
+        snapshots = snapshots.filter(name__icontains=filters["search"])
+    return snapshots.order_by("-created_at", "-pk")
+
+
+def dataset_get(*, actor, id: int) -> DatasetSnapshot:
+    snapshot = dataset_list(actor=actor).filter(pk=id).first()
+    if snapshot is None:
+        raise DatasetNotFound("No such dataset snapshot.")
+    return snapshot
+
+
+def run_list(*, actor, model: RegisteredModel | None = None) -> QuerySet:
+    runs = TrainingRun.objects.select_related("model").filter(
+        model__in=access.models_for(actor).values("pk")
+    )
+    if model is not None:
+        runs = runs.filter(model=model)
+    return runs.prefetch_related(
+        Prefetch(
+            "run_inputs", queryset=TrainingRunInput.objects.select_related("snapshot")
+        )
+    ).order_by("-created_at", "-pk")
+
+
+def run_get(*, actor, id: int) -> TrainingRun:
+    run = run_list(actor=actor).filter(pk=id).first()
+    if run is None:
+        raise RunNotFound("No such training run.")
+    return run
+
+
+def evaluations_of(version: ModelVersion) -> list[Evaluation]:
+    return list(
+        Evaluation.objects.filter(version=version)
+        .select_related("dataset")
+        .prefetch_related(
+            Prefetch(
+                "slices", queryset=FairnessSlice.objects.order_by("attribute", "group")
+            )
+        )
+        .order_by("split", "-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class VersionDetail:
+    version: ModelVersion
+    card: ModelCard | None
+    evaluations: list[Evaluation]
+    disparities: dict[int, list[Disparity]]
+    run_inputs: list[TrainingRunInput]
+    reproduction_checks: list[ReproductionCheck]
+    checklist: list[Item]
+    review: list[dict[str, Any]]
+    permissions: frozenset[str]
+
+    @property
+    def is_checklist_passed(self) -> bool:
+        return all(item.is_passed for item in self.checklist)
+
+
+def version_detail(*, actor, id: int) -> VersionDetail:
+    """Everything a version page shows, in a fixed number of queries."""
+    version = version_get(actor=actor, id=id)
+    return _detail(actor, version)
+
+
+def _detail(actor, version: ModelVersion) -> VersionDetail:
+    card = (
+        ModelCard.objects.filter(version=version).select_related("updated_by").first()
+    )
+    evaluations = evaluations_of(version)
+    run_inputs = (
+        list(
+            TrainingRunInput.objects.filter(run_id=version.training_run_id)
+            .select_related("snapshot")
+            .order_by("role", "snapshot__name")
+        )
+        if version.training_run_id
+        else []
+    )
+    checks = list(
+        ReproductionCheck.objects.filter(version=version).order_by("-created_at", "-pk")
+    )
+    checklist = compute_checklist(
+        version=version,
+        evaluations=evaluations,
+        run_inputs=run_inputs,
+        card=card,
+        reproduction_checks=checks,
+    )
+    return VersionDetail(
+        version=version,
+        card=card,
+        evaluations=evaluations,
+        disparities={
+            evaluation.pk: fairness_disparities(evaluation.slices.all())
+            for evaluation in evaluations
+        },
+        run_inputs=run_inputs,
+        reproduction_checks=checks,
+        checklist=checklist,
+        review=review_summary(checklist),
+        permissions=access.model_permissions(actor, version.model),
+    )
+
+
+def version_checklist(*, actor, id: int) -> tuple[ModelVersion, list[Item], list[dict]]:
+    detail = version_detail(actor=actor, id=id)
+    return detail.version, detail.checklist, detail.review
+
+
+def model_versions_with_test_metrics(*, actor, model: RegisteredModel) -> list[dict]:
+    """Versions side by side with their latest test metrics (two queries)."""
+    versions = list(version_list(actor=actor, model=model))
+    latest: dict[int, Evaluation] = {}
+    for evaluation in Evaluation.objects.filter(
+        version__model=model, split="test"
+    ).order_by("version_id", "created_at", "pk"):
+        latest[evaluation.version_id] = evaluation
+    metric_names = [target["metric"] for target in model.offline_success_metrics]
+    rows = []
+    for version in versions:
+        evaluation = latest.get(version.pk)
+        metrics = evaluation.metrics if evaluation else {}
+        rows.append(
+            {
+                "version": version,
+                "metrics": [metrics.get(name) for name in metric_names],
+            }
+        )
+    return rows
