@@ -355,7 +355,7 @@ def model_reviewer_assign(
     *, actor, user, model: RegisteredModel | None = None, team: Team | None = None
 ) -> None:
     """Let a reviewer, risk officer or validator see and review one model, or
-    every present and future model of a team."""
+    every present and future model of a team. Assigning twice changes nothing."""
     if not (actor.is_superuser or user_has_role(actor, PLATFORM_ADMIN)):
         raise RegistryPermissionDenied("Only platform admins assign reviewers.")
     if (model is None) == (team is None):
@@ -369,9 +369,13 @@ def model_reviewer_assign(
         )
     with transaction.atomic():
         if team is not None:
-            TeamReviewer.objects.get_or_create(team=team, user=user)
+            _, created = TeamReviewer.objects.get_or_create(team=team, user=user)
+            if not created:
+                return
             targets = list(RegisteredModel.objects.filter(team=team))
         else:
+            if access.has_model_permission(user, model, access.REVIEW):
+                return
             targets = [model]
         for target in targets:
             for codename in REVIEWER_PERMISSIONS:
@@ -962,3 +966,60 @@ def _test_metrics(version: ModelVersion) -> dict[str, float]:
         .first()
     )
     return dict(latest.metrics) if latest else {}
+
+
+# --- One-call registration -----------------------------------------------------------
+
+
+def model_version_register_with_run(
+    *,
+    actor,
+    model: RegisteredModel,
+    artifact: dict[str, Any],
+    run: dict[str, Any] | None = None,
+    training_run: TrainingRun | None = None,
+    description: str = "",
+    tags: dict[str, str] | None = None,
+    semantic_version: str = "",
+    card: dict[str, str] | None = None,
+) -> tuple[ModelVersion, bool]:
+    """Record the training run (or reuse ``training_run``) and register the version
+    in one transaction: both are written, or neither.
+
+    ``run`` holds the keyword arguments of ``training_run_create`` (inputs as
+    ``(snapshot, role)`` pairs); its field errors come back prefixed ``run.``.
+    Re-sending a registration (same artifact sha256) returns the existing version
+    and records nothing, not even a new run.
+    """
+    if run is not None and training_run is not None:
+        raise RegistryInvalid(
+            "The version was not registered.",
+            fields={"run": ["Give either a run or an existing run, not both."]},
+        )
+    _require(actor, model, access.REGISTER)
+    sha256 = artifact.get("sha256") if isinstance(artifact, dict) else None
+    with transaction.atomic():
+        # The model row first (the documented lock order): a concurrent re-send
+        # waits here and then finds the version instead of recording the run.
+        model = _lock_model(model)
+        is_registered = bool(sha256) and (
+            ModelVersion.objects.filter(model=model, artifact__sha256=sha256).exists()
+        )
+        if run is not None and not is_registered:
+            try:
+                training_run, _ = training_run_create(actor=actor, model=model, **run)
+            except (RegistryInvalid, RegistryConflict) as error:
+                raise type(error)(
+                    "The version was not registered: " + error.message,
+                    fields={f"run.{key}": value for key, value in error.fields.items()},
+                ) from error
+        return model_version_register(
+            actor=actor,
+            model=model,
+            artifact=artifact,
+            training_run=training_run,
+            description=description,
+            tags=tags,
+            semantic_version=semantic_version,
+            card=card,
+        )

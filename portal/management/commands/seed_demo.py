@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from models_registry.demo import seed_registry_demo
 from portal import roles
 from portal.models import Team
 from portal.services import team_create, user_create, user_groups_set
@@ -15,7 +16,7 @@ from portal.services import team_create, user_create, user_groups_set
 DEMO_PEOPLE = [
     ("dana", roles.DATA_SCIENTIST, "credit-risk", "Dana Scientist"),
     ("sam", roles.DATA_SCIENTIST, "recommendations", "Sam Scientist"),
-    ("rey", roles.REVIEWER, "credit-risk", "Rey Reviewer"),
+    ("rey", roles.REVIEWER, None, "Rey Reviewer"),
     ("rio", roles.RISK_OFFICER, None, "Rio Risk-Officer"),
     ("val", roles.VALIDATOR, None, "Val Validator"),
     ("audrey", roles.AUDITOR, None, "Audrey Auditor"),
@@ -77,12 +78,17 @@ class Command(BaseCommand):
                         user=user,
                         groups=list(user.groups.all()) + wanted,
                     )
+            # Each app adds its demo records, in dependency order.
+            summary = seed_registry_demo()
         _write_credentials(credentials_path, known)
         self.stdout.write("Demo people (username / password / role):")
         for username, role, team_slug, _ in DEMO_PEOPLE:
             team = f", team {team_slug}" if team_slug else ""
             self.stdout.write(f"  {username:<8} {known[username]:<18} {role}{team}")
         self.stdout.write(f"(also kept in {credentials_path})")
+        self.stdout.write("Demo records:")
+        for line in summary:
+            self.stdout.write(line)
 
 
 def _read_credentials(path: Path) -> dict[str, str]:
