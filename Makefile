@@ -29,7 +29,7 @@ test: install
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	DEBUG=0 SECRET_KEY=test-only-secret-key-$$$$-not-used-anywhere-else-0123456789abcdef \
 	SECURE_SSL_REDIRECT=0 STATIC_MANIFEST=0 \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.models import AuditEvent, ChainVerification
+from audit.models import AuditCheckpoint, AuditEvent, ChainVerification
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,3 +25,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(ChainVerification)
 class ChainVerificationAdmin(ReadOnlyAdmin):
     list_display = ["finished_at", "event_count", "is_intact", "first_broken_sequence"]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["sequence", "created_at", "head_hash", "key_id"]

@@ -87,3 +87,32 @@ class ChainVerification(models.Model):
             "intact" if self.is_intact else f"broken at {self.first_broken_sequence}"
         )
         return f"verification {self.finished_at:%Y-%m-%d %H:%M} {verdict}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain's head: "event ``sequence`` has ``head_hash``".
+
+    Written only by ``audit.services.audit_checkpoint_create``; the database refuses
+    UPDATE, DELETE and TRUNCATE on this table (migration 0004). The signed message
+    is ``audit.signing.checkpoint_message`` (docs/audit-checkpoints.md).
+    """
+
+    sequence = models.BigIntegerField(unique=True)
+    head_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    # Ed25519 signature (64 bytes) as standard base64.
+    signature = models.CharField(max_length=88)
+    # sha256 of the raw 32-byte public key, lowercase hex.
+    key_id = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-sequence"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sequence__gte=1),
+                name="audit_checkpoint_sequence_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"checkpoint #{self.sequence} {self.head_hash[:12]}"

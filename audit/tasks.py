@@ -3,7 +3,8 @@ import logging
 from celery import shared_task
 
 from audit.selectors import audit_chain_verify
-from audit.services import chain_verification_record
+from audit.services import audit_checkpoint_create, chain_verification_record
+from audit.signing import AuditSigningKeyUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -19,3 +20,18 @@ def audit_chain_verify_task() -> int:
             report.problem,
         )
     return chain_verification_record(report=report).pk
+
+
+@shared_task(name="audit.tasks.audit_checkpoint_task")
+def audit_checkpoint_task() -> int | None:
+    """Sign the chain's head if it moved; returns the new checkpoint's id.
+
+    Without a signing key it logs why and returns None: retrying cannot help,
+    and the rest of the portal keeps working.
+    """
+    try:
+        checkpoint = audit_checkpoint_create()
+    except AuditSigningKeyUnavailable as error:
+        logger.error("audit checkpoint not signed: %s", error.message)
+        return None
+    return checkpoint.pk if checkpoint else None

@@ -5,6 +5,7 @@ here is typed in by hand. The functions are pure: the selector loads the records
 (in a fixed number of queries) and passes them in.
 """
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -76,11 +77,28 @@ class Disparity:
     gap: float
 
 
-def fairness_disparities(slices) -> list[Disparity]:
+# Slice metrics where a lower value is better, when the model does not say.
+_LOWER_IS_BETTER = re.compile(
+    r"(error|loss|brier|rmse|mae|mse|fpr|fnr|false_positive|false_negative|"
+    r"log_loss|calibration_gap)",
+    re.IGNORECASE,
+)
+
+
+def _lower_is_better(metric: str, directions: dict[str, str] | None) -> bool:
+    if directions and metric in directions:
+        return directions[metric] == "lower"
+    return bool(_LOWER_IS_BETTER.search(metric))
+
+
+def fairness_disparities(
+    slices, directions: dict[str, str] | None = None
+) -> list[Disparity]:
     """For each attribute and metric, the gap between the best and worst group.
 
     Only metrics present for every non-empty group of the attribute are compared.
-    Sorted worst first.
+    ``directions`` maps metric names to "higher"/"lower" (is better); unnamed
+    metrics such as error rates are recognised by name. Sorted worst first.
     """
     by_attribute: dict[str, list] = {}
     for entry in slices:
@@ -94,15 +112,19 @@ def fairness_disparities(slices) -> list[Disparity]:
         for metric in sorted(shared):
             ranked = sorted(groups, key=lambda group: group.metrics[metric])
             low, high = ranked[0], ranked[-1]
+            best, worst = (
+                (low, high) if _lower_is_better(metric, directions) else (high, low)
+            )
             result.append(
                 Disparity(
                     attribute=attribute,
                     metric=metric,
-                    best_group=high.group,
-                    worst_group=low.group,
-                    best=high.metrics[metric],
-                    worst=low.metrics[metric],
-                    gap=high.metrics[metric] - low.metrics[metric],
+                    best_group=best.group,
+                    worst_group=worst.group,
+                    best=best.metrics[metric],
+                    worst=worst.metrics[metric],
+                    # Rounded so that 0.56 - 0.51 is not judged above 0.05.
+                    gap=round(high.metrics[metric] - low.metrics[metric], 12),
                 )
             )
     return sorted(result, key=lambda disparity: -disparity.gap)
@@ -228,7 +250,10 @@ def _fairness(model, evaluations) -> Item:
             FAIL,
             f"No slices for {', '.join(missing)} in the test evaluation.",
         )
-    disparities = [d for d in fairness_disparities(slices) if d.attribute in attributes]
+    directions = {m["metric"]: m["direction"] for m in model.offline_success_metrics}
+    disparities = [
+        d for d in fairness_disparities(slices, directions) if d.attribute in attributes
+    ]
     worst = disparities[0] if disparities else None
     details = {
         "disparities": [asdict(d) for d in disparities],

@@ -32,6 +32,11 @@ class RegistryPermissionDenied(PermissionDenied):
     code = "permission_denied"
 
 
+class CardRevisionConflict(ServiceError):
+    code = "card_revision_conflict"
+    status_code = 409
+
+
 class CardFrozen(ServiceError):
     code = "card_frozen"
     status_code = 409

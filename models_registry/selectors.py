@@ -229,7 +229,13 @@ def _detail(actor, version: ModelVersion) -> VersionDetail:
         card=card,
         evaluations=evaluations,
         disparities={
-            evaluation.pk: fairness_disparities(evaluation.slices.all())
+            evaluation.pk: fairness_disparities(
+                evaluation.slices.all(),
+                {
+                    m["metric"]: m["direction"]
+                    for m in version.model.offline_success_metrics
+                },
+            )
             for evaluation in evaluations
         },
         run_inputs=run_inputs,
@@ -237,6 +243,28 @@ def _detail(actor, version: ModelVersion) -> VersionDetail:
         checklist=checklist,
         review=review_summary(checklist),
         permissions=access.model_permissions(actor, version.model),
+    )
+
+
+def checklist_of(version: ModelVersion) -> list[Item]:
+    """The checklist of a version the caller has already been allowed to see
+    (services that gate deployments call it after their own permission check)."""
+    card = ModelCard.objects.filter(version=version).first()
+    run_inputs = (
+        list(
+            TrainingRunInput.objects.filter(
+                run_id=version.training_run_id
+            ).select_related("snapshot")
+        )
+        if version.training_run_id
+        else []
+    )
+    return compute_checklist(
+        version=version,
+        evaluations=evaluations_of(version),
+        run_inputs=run_inputs,
+        card=card,
+        reproduction_checks=list(ReproductionCheck.objects.filter(version=version)),
     )
 
 

@@ -15,6 +15,7 @@ from audit.services import audit_record
 from models_registry import access, validation
 from models_registry.errors import (
     CardFrozen,
+    CardRevisionConflict,
     ModelNotFound,
     RegistryConflict,
     RegistryInvalid,
@@ -124,7 +125,9 @@ def _model_field_errors(errors: _Errors, values: dict[str, Any]) -> None:
     if values.get("latency_slo_percentile", 99) not in (50, 90, 95, 99):
         errors.add("latency_slo_percentile", "Must be 50, 90, 95 or 99.")
     slo = values.get("latency_slo_ms")
-    if slo is not None and (not isinstance(slo, int) or slo <= 0):
+    if slo is not None and (
+        not isinstance(slo, int) or isinstance(slo, bool) or slo <= 0
+    ):
         errors.add("latency_slo_ms", "Must be a positive number of milliseconds.")
     threshold = values.get("low_confidence_threshold")
     if threshold is not None and not (
@@ -763,9 +766,12 @@ def model_version_update(
     return version
 
 
-def model_card_update(*, actor, version: ModelVersion, **fields: str) -> ModelCard:
+def model_card_update(
+    *, actor, version: ModelVersion, expected_revision: int | None = None, **fields: str
+) -> ModelCard:
     """Edit the card's text; each edit is a revision. Frozen once the version is
-    approved for production."""
+    approved for production. With ``expected_revision``, refuse to overwrite a
+    revision saved by someone else since (checked under the row lock)."""
     _require(actor, version.model, access.CHANGE)
     errors = _Errors()
     for field in sorted(set(fields) - set(CARD_FIELDS)):
@@ -783,6 +789,12 @@ def model_card_update(*, actor, version: ModelVersion, **fields: str) -> ModelCa
                 "The model card is frozen: this version is approved for production."
             )
         card = ModelCard.objects.select_for_update().get(version=version)
+        if expected_revision is not None and card.revision != expected_revision:
+            raise CardRevisionConflict(
+                f"Someone else saved revision {card.revision} while you were editing "
+                f"revision {expected_revision}.",
+                fields={"base_revision": [f"The card is at revision {card.revision}."]},
+            )
         diff = {
             field: [getattr(card, field), text]
             for field, text in fields.items()

@@ -42,6 +42,35 @@ _READ_REGISTRY = [
         "reproductioncheck",
     )
 ]
+_READ_APPROVALS = [
+    f"approvals.view_{name}"
+    for name in (
+        "environment",
+        "approvalpolicy",
+        "deploymentrequest",
+        "decision",
+        "validationreport",
+        "finding",
+        "deployment",
+    )
+]
+_READ_MLFLOW = [
+    f"mlflow_bridge.view_{name}"
+    for name in ("registeredmodeltag", "modelalias", "governedalias", "versionlink")
+]
+_READ_MONITORING = [
+    f"monitoring.view_{name}"
+    for name in (
+        "monitoringtarget",
+        "monitoringconfig",
+        "referenceprofile",
+        "monitoringbatch",
+        "monitoringwindow",
+        "checkresult",
+        "alert",
+        "reviewitem",
+    )
+]
 _READ_AUDIT = [
     "audit.view_auditevent",
     "audit.export_auditevent",
@@ -56,21 +85,44 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_READ_TEAMS,
         "models_registry.add_registeredmodel",
         "models_registry.add_datasetsnapshot",
+        "approvals.add_deploymentrequest",
+        # Push monitoring batches and reference samples for their team's models.
+        "monitoring.push_data",
     ],
-    REVIEWER: [*_READ_TEAMS],
-    RISK_OFFICER: [*_READ_TEAMS, "models_registry.change_risk_class"],
-    VALIDATOR: [*_READ_TEAMS],
+    REVIEWER: [*_READ_TEAMS, "approvals.add_decision"],
+    RISK_OFFICER: [
+        *_READ_TEAMS,
+        "models_registry.change_risk_class",
+        "approvals.add_decision",
+    ],
+    VALIDATOR: [*_READ_TEAMS, "approvals.add_validationreport"],
     AUDITOR: [
         *_READ_TEAMS,
         *_READ_REGISTRY,
+        *_READ_APPROVALS,
+        *_READ_MONITORING,
         *_READ_AUDIT,
+        *_READ_MLFLOW,
         "auth.view_user",
         "auth.view_group",
     ],
     PLATFORM_ADMIN: [
         *_READ_TEAMS,
         *_READ_REGISTRY,
+        *_READ_APPROVALS,
+        *_READ_MONITORING,
         *_READ_AUDIT,
+        *_READ_MLFLOW,
+        "approvals.change_approvalpolicy",
+        "approvals.add_environment",
+        "approvals.change_environment",
+        "approvals.add_webhookendpoint",
+        "approvals.change_webhookendpoint",
+        "approvals.view_webhookendpoint",
+        "approvals.view_webhookdelivery",
+        "mlflow_bridge.add_governedalias",
+        "mlflow_bridge.change_governedalias",
+        "mlflow_bridge.delete_governedalias",
         "portal.add_team",
         "portal.change_team",
         "auth.add_user",

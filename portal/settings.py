@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "models_registry",
     "approvals",
     "monitoring",
+    "mlflow_bridge",
 ]
 
 MIDDLEWARE = [
@@ -168,12 +169,26 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 # How many reverse proxies sit in front of the portal: the client address for the
 # audit log is taken that many hops from the right of X-Forwarded-For.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Ed25519 key that signs audit checkpoints: base64 of the raw 32-byte private key,
+# or a PEM private key. Unset: generated into var/ with DEBUG, refused without.
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 
 # --- Email ----------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gatehouse@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The portal's public address, for links in notification emails and webhook bodies.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Directories under which MLflow clients may register file:// sources that the
+# portal reads to compute the artifact's sha256 (empty: never read local files).
+MLFLOW_FILE_SOURCE_ROOTS = env.list("MLFLOW_FILE_SOURCE_ROOTS", default=[])
+
+# --- Webhooks -------------------------------------------------------------------
+# Attempts per webhook delivery before it is marked failed (retries back off
+# 30 s, 60 s, 120 s, ... capped at one hour), and the HTTP timeout of each attempt.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
 
 # --- Redis and Celery -----------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -208,11 +223,88 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.audit_chain_verify_task",
         "schedule": timedelta(hours=24),
     },
+    # Sign the audit chain's head every hour (only if it moved since the last
+    # checkpoint), so an exported range can be proven against signed heads.
+    "audit-checkpoint-hourly": {
+        "task": "audit.tasks.audit_checkpoint_task",
+        "schedule": timedelta(hours=1),
+    },
+    # Send webhook deliveries that are due: retries whose backoff has passed, and
+    # any whose enqueue after commit was lost (the database is the outbox).
+    "approvals-webhook-outbox-sweep": {
+        "task": "approvals.tasks.sweep_webhook_outbox",
+        "schedule": timedelta(minutes=1),
+    },
+    # Close pending deployment requests whose approval window has ended.
+    "approvals-expire-stale-requests": {
+        "task": "approvals.tasks.expire_stale_requests",
+        "schedule": timedelta(minutes=15),
+    },
+    # Re-enqueue monitoring batches still pending a while after they arrived:
+    # their message was lost (Redis down at commit) or their worker died.
+    "monitoring-sweep-pending-batches": {
+        "task": "monitoring.tasks.sweep_pending_batches",
+        "schedule": timedelta(minutes=1),
+    },
+    # Check every monitoring window that has closed (or received late data or
+    # labels) since its last check: drift, skew, performance, latency, KPIs,
+    # fairness; raise and clear alerts.
+    "monitoring-check-due-windows": {
+        "task": "monitoring.tasks.check_due_windows",
+        "schedule": timedelta(minutes=5),
+    },
 }
 # Seconds between worker heartbeats, and the age after which /healthz calls the
 # workers down.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=60)
+
+# --- Monitoring -----------------------------------------------------------------
+# Limits of one pushed batch: a bigger body answers 413, more rows or feature
+# columns 400, each naming the limit. The ingestion API reads its body from the
+# request stream up to MONITORING_MAX_BODY_BYTES itself, so Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE (which guards form and request.body reads of
+# every other page) stays at its default and does not cap batches.
+MONITORING_MAX_BODY_BYTES = env.int("MONITORING_MAX_BODY_BYTES", default=64 * 2**20)
+MONITORING_MAX_ROWS = env.int("MONITORING_MAX_ROWS", default=250_000)
+MONITORING_MAX_FEATURES = env.int("MONITORING_MAX_FEATURES", default=200)
+# Timestamps later than now plus this skew, or older than this many days, are
+# refused (a window in the future would never close).
+MONITORING_MAX_CLOCK_SKEW_SECONDS = env.int(
+    "MONITORING_MAX_CLOCK_SKEW_SECONDS", default=3600
+)
+MONITORING_MAX_AGE_DAYS = env.int("MONITORING_MAX_AGE_DAYS", default=400)
+# A pending batch is re-enqueued by the sweeper this long after its last enqueue;
+# after this many attempts it is marked failed and kept for a person to inspect.
+MONITORING_SWEEP_AFTER_SECONDS = env.int("MONITORING_SWEEP_AFTER_SECONDS", default=120)
+MONITORING_APPLY_MAX_ATTEMPTS = env.int("MONITORING_APPLY_MAX_ATTEMPTS", default=8)
+# A window is checked this long after it closes (late rows of the hour arrive).
+MONITORING_CHECK_GRACE_SECONDS = env.int("MONITORING_CHECK_GRACE_SECONDS", default=300)
+# Checks judge nothing on fewer values / labels than these.
+MONITORING_MIN_COUNT = env.int("MONITORING_MIN_COUNT", default=30)
+MONITORING_MIN_LABELS = env.int("MONITORING_MIN_LABELS", default=30)
+# Latency: an error-budget burn rate at or above this is critical (above 1 warns).
+MONITORING_LATENCY_CRITICAL_BURN = env.float(
+    "MONITORING_LATENCY_CRITICAL_BURN", default=10.0
+)
+# KPIs: missing the target by more than this share of it is critical.
+MONITORING_KPI_CRITICAL_MARGIN = env.float(
+    "MONITORING_KPI_CRITICAL_MARGIN", default=0.1
+)
+# Fairness is judged over this many hours up to each window (small groups make
+# an hour noisy).
+MONITORING_FAIRNESS_HOURS = env.int("MONITORING_FAIRNESS_HOURS", default=24)
+# Low-confidence predictions queued for human review, at most per window.
+MONITORING_REVIEW_PER_WINDOW = env.int("MONITORING_REVIEW_PER_WINDOW", default=50)
+# On high and critical risk models, acknowledging an alert of these checks
+# opens a retrain request (per model: MonitoringConfig.retrain_checks).
+MONITORING_RETRAIN_CHECKS = env.list(
+    "MONITORING_RETRAIN_CHECKS", default=["concept_drift"]
+)
+# Test hook: seconds a batch's first aggregation attempt holds its transaction
+# open before it marks the batch applied (the worker-kill test kills the worker
+# there). Keep 0.
+MONITORING_APPLY_PAUSE_SECONDS = env.float("MONITORING_APPLY_PAUSE_SECONDS", default=0)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -7,6 +7,10 @@ from portal import api, views
 
 api_v1 = [
     path("me/", api.me, name="api-me"),
+    path("audit/", include("audit.api_urls")),
+    path("", include("models_registry.api_urls")),
+    path("", include("approvals.api_urls")),
+    path("monitoring/", include("monitoring.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,8 +28,16 @@ urlpatterns = [
         views.api_token_revoke_view,
         name="api-token-revoke",
     ),
+    path("audit/", include("audit.urls")),
+    path("models/", include("models_registry.urls")),
+    path("approvals/", include("approvals.urls")),
+    path("monitoring/", include("monitoring.urls")),
+    path("reports/", include("portal.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # MLflow clients: the model-registry part of MLflow's REST API.
+    path("api/2.0/mlflow/", include(("mlflow_bridge.urls", "mlflow"))),
+    path("ajax-api/2.0/mlflow/", include(("mlflow_bridge.urls", "mlflow-ajax"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

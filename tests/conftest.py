@@ -56,6 +56,38 @@ def _flush_past_audit_triggers():
 
 
 @pytest.fixture(autouse=True)
+def _migration_data(request):
+    """Put back the rows data migrations create (environments and approval
+    policies) when a transactional test's flush has emptied them. Role groups
+    come back by themselves: flush sends post_migrate, which syncs them."""
+    if request.node.get_closest_marker("django_db") is None:
+        for name in ("transactional_db", "db"):
+            if name in request.fixturenames:
+                request.getfixturevalue(name)
+                break
+        else:
+            return
+    import importlib
+
+    from django.apps import apps
+
+    from approvals.models import Environment
+
+    if not Environment.objects.exists():
+        for module in (
+            "approvals.migrations.0002_default_policies",
+            "mlflow_bridge.migrations.0002_default_governed_aliases",
+        ):
+            importlib.import_module(module).create_defaults(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Run tasks in-process unless a test asks for a real worker."""
     from portal.celery import app

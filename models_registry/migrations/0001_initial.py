@@ -7,351 +7,860 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('portal', '0002_role_groups'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("portal", "0002_role_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Artifact',
+            name="Artifact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uri', models.CharField(max_length=1000)),
-                ('sha256', models.CharField(max_length=64)),
-                ('size_bytes', models.BigIntegerField()),
-                ('format', models.CharField(choices=[('sklearn', 'scikit-learn'), ('xgboost', 'XGBoost'), ('lightgbm', 'LightGBM'), ('onnx', 'ONNX'), ('torch', 'PyTorch'), ('tensorflow', 'TensorFlow'), ('pmml', 'PMML'), ('mlflow', 'MLflow model'), ('other', 'Other')], max_length=12)),
-                ('preprocessing_code_version', models.CharField(blank=True, max_length=200)),
-                ('feature_spec', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("uri", models.CharField(max_length=1000)),
+                ("sha256", models.CharField(max_length=64)),
+                ("size_bytes", models.BigIntegerField()),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("sklearn", "scikit-learn"),
+                            ("xgboost", "XGBoost"),
+                            ("lightgbm", "LightGBM"),
+                            ("onnx", "ONNX"),
+                            ("torch", "PyTorch"),
+                            ("tensorflow", "TensorFlow"),
+                            ("pmml", "PMML"),
+                            ("mlflow", "MLflow model"),
+                            ("other", "Other"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "preprocessing_code_version",
+                    models.CharField(blank=True, max_length=200),
+                ),
+                ("feature_spec", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='DatasetSnapshot',
+            name="DatasetSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('uri', models.CharField(max_length=1000)),
-                ('sha256', models.CharField(max_length=64)),
-                ('row_count', models.BigIntegerField()),
-                ('schema', models.JSONField(default=list)),
-                ('time_column', models.CharField(blank=True, max_length=200)),
-                ('time_range_start', models.DateTimeField(blank=True, null=True)),
-                ('time_range_end', models.DateTimeField(blank=True, null=True)),
-                ('pii_columns', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parents', models.ManyToManyField(blank=True, related_name='children', to='models_registry.datasetsnapshot')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='datasets', to='portal.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("uri", models.CharField(max_length=1000)),
+                ("sha256", models.CharField(max_length=64)),
+                ("row_count", models.BigIntegerField()),
+                ("schema", models.JSONField(default=list)),
+                ("time_column", models.CharField(blank=True, max_length=200)),
+                ("time_range_start", models.DateTimeField(blank=True, null=True)),
+                ("time_range_end", models.DateTimeField(blank=True, null=True)),
+                ("pii_columns", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parents",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="children",
+                        to="models_registry.datasetsnapshot",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="datasets",
+                        to="portal.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('split', models.CharField(choices=[('train', 'Train'), ('validation', 'Validation'), ('test', 'Test'), ('out_of_time', 'Out of time')], max_length=12)),
-                ('metrics', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='models_registry.datasetsnapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "split",
+                    models.CharField(
+                        choices=[
+                            ("train", "Train"),
+                            ("validation", "Validation"),
+                            ("test", "Test"),
+                            ("out_of_time", "Out of time"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("metrics", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="models_registry.datasetsnapshot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'split', '-created_at'],
+                "ordering": ["version", "split", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='FairnessSlice',
+            name="FairnessSlice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attribute', models.CharField(max_length=100)),
-                ('group', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('metrics', models.JSONField(default=dict)),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slices', to='models_registry.evaluation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("attribute", models.CharField(max_length=100)),
+                ("group", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("metrics", models.JSONField(default=dict)),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slices",
+                        to="models_registry.evaluation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['attribute', 'group'],
+                "ordering": ["attribute", "group"],
             },
         ),
         migrations.CreateModel(
-            name='ModelCard',
+            name="ModelCard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('intended_use', models.TextField(blank=True)),
-                ('out_of_scope_uses', models.TextField(blank=True)),
-                ('users', models.TextField(blank=True)),
-                ('limitations', models.TextField(blank=True)),
-                ('ethical_considerations', models.TextField(blank=True)),
-                ('training_data_summary', models.TextField(blank=True)),
-                ('evaluation_data_summary', models.TextField(blank=True)),
-                ('caveats', models.TextField(blank=True)),
-                ('recommendations', models.TextField(blank=True)),
-                ('revision', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("intended_use", models.TextField(blank=True)),
+                ("out_of_scope_uses", models.TextField(blank=True)),
+                ("users", models.TextField(blank=True)),
+                ("limitations", models.TextField(blank=True)),
+                ("ethical_considerations", models.TextField(blank=True)),
+                ("training_data_summary", models.TextField(blank=True)),
+                ("evaluation_data_summary", models.TextField(blank=True)),
+                ("caveats", models.TextField(blank=True)),
+                ("recommendations", models.TextField(blank=True)),
+                ("revision", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ModelCardRevision',
+            name="ModelCardRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('revision', models.PositiveIntegerField()),
-                ('content', models.JSONField()),
-                ('edited_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='models_registry.modelcard')),
-                ('edited_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField()),
+                ("content", models.JSONField()),
+                ("edited_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="models_registry.modelcard",
+                    ),
+                ),
+                (
+                    "edited_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['card', '-revision'],
+                "ordering": ["card", "-revision"],
             },
         ),
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField()),
-                ('semantic_version', models.CharField(blank=True, max_length=50)),
-                ('description', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('registered', 'Registered'), ('approved', 'Approved'), ('archived', 'Archived')], default='registered', max_length=12)),
-                ('production_approved_at', models.DateTimeField(blank=True, null=True)),
-                ('artifact', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='model_version', to='models_registry.artifact')),
-                ('registered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField()),
+                ("semantic_version", models.CharField(blank=True, max_length=50)),
+                ("description", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registered"),
+                            ("approved", "Approved"),
+                            ("archived", "Archived"),
+                        ],
+                        default="registered",
+                        max_length=12,
+                    ),
+                ),
+                ("production_approved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "artifact",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="model_version",
+                        to="models_registry.artifact",
+                    ),
+                ),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['model', '-version'],
+                "ordering": ["model", "-version"],
             },
         ),
         migrations.AddField(
-            model_name='modelcard',
-            name='version',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='card', to='models_registry.modelversion'),
+            model_name="modelcard",
+            name="version",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="card",
+                to="models_registry.modelversion",
+            ),
         ),
         migrations.AddField(
-            model_name='evaluation',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluations', to='models_registry.modelversion'),
+            model_name="evaluation",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="evaluations",
+                to="models_registry.modelversion",
+            ),
         ),
         migrations.CreateModel(
-            name='RegisteredModel',
+            name="RegisteredModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.SlugField(max_length=100, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('domain', models.CharField(choices=[('credit', 'Credit'), ('health', 'Health'), ('insurance', 'Insurance'), ('fraud', 'Fraud'), ('recommendation', 'Recommendation'), ('marketing', 'Marketing'), ('other', 'Other')], max_length=20)),
-                ('risk_class', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], max_length=10)),
-                ('regulatory_tier', models.CharField(choices=[('minimal', 'EU AI Act: minimal risk'), ('limited', 'EU AI Act: limited risk'), ('high', 'EU AI Act: high risk')], max_length=10)),
-                ('serving_mode', models.CharField(choices=[('batch', 'Batch'), ('real_time', 'Real-time')], max_length=10)),
-                ('offline_success_metrics', models.JSONField(blank=True, default=list)),
-                ('online_success_metrics', models.JSONField(blank=True, default=list)),
-                ('latency_slo_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('latency_slo_percentile', models.PositiveSmallIntegerField(default=99)),
-                ('reproducibility_tolerance', models.JSONField(blank=True, default=dict)),
-                ('low_confidence_threshold', models.FloatField(blank=True, null=True)),
-                ('fairness_attributes', models.JSONField(blank=True, default=list)),
-                ('fairness_max_disparity', models.FloatField(default=0.1)),
-                ('last_version_number', models.PositiveIntegerField(default=0)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='models', to='portal.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.SlugField(max_length=100, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("credit", "Credit"),
+                            ("health", "Health"),
+                            ("insurance", "Insurance"),
+                            ("fraud", "Fraud"),
+                            ("recommendation", "Recommendation"),
+                            ("marketing", "Marketing"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "risk_class",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "regulatory_tier",
+                    models.CharField(
+                        choices=[
+                            ("minimal", "EU AI Act: minimal risk"),
+                            ("limited", "EU AI Act: limited risk"),
+                            ("high", "EU AI Act: high risk"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "serving_mode",
+                    models.CharField(
+                        choices=[("batch", "Batch"), ("real_time", "Real-time")],
+                        max_length=10,
+                    ),
+                ),
+                ("offline_success_metrics", models.JSONField(blank=True, default=list)),
+                ("online_success_metrics", models.JSONField(blank=True, default=list)),
+                ("latency_slo_ms", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "latency_slo_percentile",
+                    models.PositiveSmallIntegerField(default=99),
+                ),
+                (
+                    "reproducibility_tolerance",
+                    models.JSONField(blank=True, default=dict),
+                ),
+                ("low_confidence_threshold", models.FloatField(blank=True, null=True)),
+                ("fairness_attributes", models.JSONField(blank=True, default=list)),
+                ("fairness_max_disparity", models.FloatField(default=0.1)),
+                ("last_version_number", models.PositiveIntegerField(default=0)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="models",
+                        to="portal.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'permissions': [('register_version', 'Can register versions and records of the model'), ('review_registeredmodel', 'Can decide deployment requests of the model'), ('rollback_registeredmodel', 'Can roll back deployments of the model'), ('change_risk_class', 'Can change the risk class of models')],
+                "ordering": ["name"],
+                "permissions": [
+                    (
+                        "register_version",
+                        "Can register versions and records of the model",
+                    ),
+                    (
+                        "review_registeredmodel",
+                        "Can decide deployment requests of the model",
+                    ),
+                    (
+                        "rollback_registeredmodel",
+                        "Can roll back deployments of the model",
+                    ),
+                    ("change_risk_class", "Can change the risk class of models"),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='model',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='models_registry.registeredmodel'),
+            model_name="modelversion",
+            name="model",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="versions",
+                to="models_registry.registeredmodel",
+            ),
         ),
         migrations.AddField(
-            model_name='artifact',
-            name='model',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='artifacts', to='models_registry.registeredmodel'),
+            model_name="artifact",
+            name="model",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="artifacts",
+                to="models_registry.registeredmodel",
+            ),
         ),
         migrations.CreateModel(
-            name='RegisteredModelGroupObjectPermission',
+            name="RegisteredModelGroupObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='group_permissions', to='models_registry.registeredmodel')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.group')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "content_object",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="group_permissions",
+                        to="models_registry.registeredmodel",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="auth.group"
+                    ),
+                ),
+                (
+                    "permission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="auth.permission",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='RegisteredModelUserObjectPermission',
+            name="RegisteredModelUserObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='user_permissions', to='models_registry.registeredmodel')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "content_object",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="user_permissions",
+                        to="models_registry.registeredmodel",
+                    ),
+                ),
+                (
+                    "permission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="auth.permission",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ReproductionCheck',
+            name="ReproductionCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_run_id', models.CharField(blank=True, max_length=200)),
-                ('artifact_sha256', models.CharField(max_length=64)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('is_passed', models.BooleanField()),
-                ('differences', models.JSONField(default=dict)),
-                ('mode', models.CharField(max_length=12)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('checked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reproduction_checks', to='models_registry.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("external_run_id", models.CharField(blank=True, max_length=200)),
+                ("artifact_sha256", models.CharField(max_length=64)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("is_passed", models.BooleanField()),
+                ("differences", models.JSONField(default=dict)),
+                ("mode", models.CharField(max_length=12)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reproduction_checks",
+                        to="models_registry.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', '-created_at'],
+                "ordering": ["version", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='TeamReviewer',
+            name="TeamReviewer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviewers', to='portal.team')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviewers",
+                        to="portal.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TrainingRun',
+            name="TrainingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('external_run_id', models.CharField(max_length=200)),
-                ('code_repository', models.CharField(max_length=500)),
-                ('code_commit', models.CharField(max_length=64)),
-                ('entrypoint', models.CharField(blank=True, max_length=500)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('environment_lock_hash', models.CharField(max_length=64)),
-                ('random_seed', models.BigIntegerField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='models_registry.registeredmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("external_run_id", models.CharField(max_length=200)),
+                ("code_repository", models.CharField(max_length=500)),
+                ("code_commit", models.CharField(max_length=64)),
+                ("entrypoint", models.CharField(blank=True, max_length=500)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("environment_lock_hash", models.CharField(max_length=64)),
+                ("random_seed", models.BigIntegerField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="runs",
+                        to="models_registry.registeredmodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='training_run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='models_registry.trainingrun'),
+            model_name="modelversion",
+            name="training_run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="versions",
+                to="models_registry.trainingrun",
+            ),
         ),
         migrations.AddField(
-            model_name='artifact',
-            name='training_run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='artifacts', to='models_registry.trainingrun'),
+            model_name="artifact",
+            name="training_run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="artifacts",
+                to="models_registry.trainingrun",
+            ),
         ),
         migrations.CreateModel(
-            name='TrainingRunInput',
+            name="TrainingRunInput",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('train', 'Training'), ('validation', 'Validation'), ('test', 'Test'), ('reference', 'Reference')], max_length=12)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='run_inputs', to='models_registry.trainingrun')),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='run_inputs', to='models_registry.datasetsnapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("train", "Training"),
+                            ("validation", "Validation"),
+                            ("test", "Test"),
+                            ("reference", "Reference"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="run_inputs",
+                        to="models_registry.trainingrun",
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="run_inputs",
+                        to="models_registry.datasetsnapshot",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='trainingrun',
-            name='inputs',
-            field=models.ManyToManyField(related_name='runs', through='models_registry.TrainingRunInput', to='models_registry.datasetsnapshot'),
+            model_name="trainingrun",
+            name="inputs",
+            field=models.ManyToManyField(
+                related_name="runs",
+                through="models_registry.TrainingRunInput",
+                to="models_registry.datasetsnapshot",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datasetsnapshot',
-            constraint=models.UniqueConstraint(fields=('team', 'sha256'), name='snapshot_once'),
+            model_name="datasetsnapshot",
+            constraint=models.UniqueConstraint(
+                fields=("team", "sha256"), name="snapshot_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datasetsnapshot',
-            constraint=models.CheckConstraint(condition=models.Q(('row_count__gte', 0)), name='rows_>=0'),
+            model_name="datasetsnapshot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("row_count__gte", 0)), name="rows_>=0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datasetsnapshot',
-            constraint=models.CheckConstraint(condition=models.Q(('time_range_start__isnull', True), ('time_range_end__isnull', True), ('time_range_start__lte', models.F('time_range_end')), _connector='OR'), name='snapshot_time_range_ordered'),
+            model_name="datasetsnapshot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("time_range_start__isnull", True),
+                    ("time_range_end__isnull", True),
+                    ("time_range_start__lte", models.F("time_range_end")),
+                    _connector="OR",
+                ),
+                name="snapshot_time_range_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fairnessslice',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'attribute', 'group'), name='slice_once'),
+            model_name="fairnessslice",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "attribute", "group"), name="slice_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelcardrevision',
-            constraint=models.UniqueConstraint(fields=('card', 'revision'), name='card_revision_once'),
+            model_name="modelcardrevision",
+            constraint=models.UniqueConstraint(
+                fields=("card", "revision"), name="card_revision_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='evaluation',
-            index=models.Index(fields=['version', 'split'], name='models_regi_version_62082d_idx'),
+            model_name="evaluation",
+            index=models.Index(
+                fields=["version", "split"], name="models_regi_version_62082d_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='registeredmodel',
-            index=models.Index(fields=['team', 'risk_class'], name='models_regi_team_id_673dd2_idx'),
+            model_name="registeredmodel",
+            index=models.Index(
+                fields=["team", "risk_class"], name="models_regi_team_id_673dd2_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='registeredmodel',
-            constraint=models.CheckConstraint(condition=models.Q(('latency_slo_percentile__in', [50, 90, 95, 99])), name='registered_model_slo_percentile'),
+            model_name="registeredmodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("latency_slo_percentile__in", [50, 90, 95, 99])),
+                name="registered_model_slo_percentile",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='registeredmodel',
-            constraint=models.CheckConstraint(condition=models.Q(('low_confidence_threshold__isnull', True), models.Q(('low_confidence_threshold__gte', 0), ('low_confidence_threshold__lte', 1)), _connector='OR'), name='registered_model_low_confidence_range'),
+            model_name="registeredmodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("low_confidence_threshold__isnull", True),
+                    models.Q(
+                        ("low_confidence_threshold__gte", 0),
+                        ("low_confidence_threshold__lte", 1),
+                    ),
+                    _connector="OR",
+                ),
+                name="registered_model_low_confidence_range",
+            ),
         ),
         migrations.AlterUniqueTogether(
-            name='registeredmodelgroupobjectpermission',
-            unique_together={('group', 'permission', 'content_object')},
+            name="registeredmodelgroupobjectpermission",
+            unique_together={("group", "permission", "content_object")},
         ),
         migrations.AlterUniqueTogether(
-            name='registeredmodeluserobjectpermission',
-            unique_together={('user', 'permission', 'content_object')},
+            name="registeredmodeluserobjectpermission",
+            unique_together={("user", "permission", "content_object")},
         ),
         migrations.AddConstraint(
-            model_name='teamreviewer',
-            constraint=models.UniqueConstraint(fields=('team', 'user'), name='team_reviewer_once'),
+            model_name="teamreviewer",
+            constraint=models.UniqueConstraint(
+                fields=("team", "user"), name="team_reviewer_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(fields=('model', 'version'), name='version_once'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                fields=("model", "version"), name="version_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='version_>=1'),
+            model_name="modelversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)), name="version_>=1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='artifact',
-            constraint=models.UniqueConstraint(fields=('model', 'sha256'), name='artifact_once'),
+            model_name="artifact",
+            constraint=models.UniqueConstraint(
+                fields=("model", "sha256"), name="artifact_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='artifact',
-            constraint=models.CheckConstraint(condition=models.Q(('size_bytes__gte', 0)), name='size_>=0'),
+            model_name="artifact",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("size_bytes__gte", 0)), name="size_>=0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingruninput',
-            constraint=models.UniqueConstraint(fields=('run', 'snapshot', 'role'), name='run_input_once'),
+            model_name="trainingruninput",
+            constraint=models.UniqueConstraint(
+                fields=("run", "snapshot", "role"), name="run_input_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingrun',
-            constraint=models.UniqueConstraint(fields=('model', 'external_run_id'), name='run_id_once_per_model'),
+            model_name="trainingrun",
+            constraint=models.UniqueConstraint(
+                fields=("model", "external_run_id"), name="run_id_once_per_model"
+            ),
         ),
     ]

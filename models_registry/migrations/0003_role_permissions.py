@@ -11,4 +11,6 @@ class Migration(migrations.Migration):
         ("portal", "0002_role_groups"),
     ]
 
-    operations = [migrations.RunPython(sync_role_groups_migration, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(sync_role_groups_migration, migrations.RunPython.noop)
+    ]

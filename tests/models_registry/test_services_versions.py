@@ -357,3 +357,18 @@ def test_reproduction_checks_compare_under_the_tolerance(
     assert check.is_passed is passed
     if tolerance["mode"] == "metrics" and rerun_metrics:
         assert check.differences["metrics"]["auc"]["original"] == 0.81
+
+
+def test_card_update_refuses_a_stale_revision(data_scientist, credit_model):
+    from models_registry.errors import CardRevisionConflict
+
+    version = factories.make_version(data_scientist, credit_model)
+    services.model_card_update(
+        actor=data_scientist, version=version, expected_revision=1, caveats="Mine."
+    )
+    with pytest.raises(CardRevisionConflict):
+        services.model_card_update(
+            actor=data_scientist, version=version, expected_revision=1, caveats="Other."
+        )
+    version.card.refresh_from_db()
+    assert (version.card.revision, version.card.caveats) == (2, "Mine.")

@@ -7,7 +7,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from approvals.demo import seed_approvals_demo
 from models_registry.demo import seed_registry_demo
+from monitoring.demo import seed_monitoring_demo
 from portal import roles
 from portal.models import Team
 from portal.services import team_create, user_create, user_groups_set
@@ -80,6 +82,8 @@ class Command(BaseCommand):
                     )
             # Each app adds its demo records, in dependency order.
             summary = seed_registry_demo()
+            summary += seed_approvals_demo()
+            summary += seed_monitoring_demo()
         _write_credentials(credentials_path, known)
         self.stdout.write("Demo people (username / password / role):")
         for username, role, team_slug, _ in DEMO_PEOPLE:

@@ -1,0 +1,125 @@
+"""Demo requests and deployments for ``manage.py seed_demo``, through the services.
+
+Shows every state: executed deployments (staging, a production canary promoted to
+full), a pending production request waiting for a reviewer and a risk officer, a
+rejected request, and a rolled-back deployment. Runs once: skipped when the demo
+models already have requests.
+"""
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+
+from approvals import services
+from approvals.models import DeploymentRequest, Environment
+from models_registry.models import ModelVersion
+
+
+def _decide(person, request, outcome="approve", comment=""):
+    return services.decision_record(
+        actor=person, request_id=request.pk, outcome=outcome, comment=comment
+    )
+
+
+SUMMARY = [
+    "  approvals: credit-scoring live in production (v1), v3 pending review "
+    "(rey and rio), v2 rejected; home-feed-ranker v2 rolled back to v1",
+]
+
+
+def seed_approvals_demo() -> list[str]:
+    if DeploymentRequest.objects.filter(
+        version__model__name__in=["credit-scoring", "home-feed-ranker"]
+    ).exists():
+        return SUMMARY
+    users = {user.username: user for user in get_user_model().objects.all()}
+    dana, sam, rey, rio, val = (
+        users[name] for name in ("dana", "sam", "rey", "rio", "val")
+    )
+    staging = Environment.objects.get(name="staging")
+    production = Environment.objects.get(name="production")
+    credit = {
+        v.version: v for v in ModelVersion.objects.filter(model__name="credit-scoring")
+    }
+    ranker = {
+        v.version: v
+        for v in ModelVersion.objects.filter(model__name="home-feed-ranker")
+    }
+
+    def submit(actor, version, environment, strategy, why, **extra):
+        return services.deployment_request_submit(
+            actor=actor,
+            version=version,
+            environment=environment,
+            strategy=strategy,
+            justification=why,
+            **extra,
+        )
+
+    # credit-scoring v1: staging, then a production canary promoted to full.
+    services.validation_report_record(
+        actor=val,
+        version=credit[1],
+        outcome="passed",
+        summary="Replicated the AUC on 2024 data; challenged the reject inference.",
+    )
+    _decide(rey, submit(dana, credit[1], staging, "full", "First release to staging."))
+    canary = submit(
+        dana, credit[1], production, "canary", "Canary at 10%.", traffic_percent=10
+    )
+    _decide(rey, canary)
+    _decide(rio, canary)
+    promote = submit(
+        dana,
+        credit[1],
+        production,
+        "full",
+        "Canary healthy for 2 weeks.",
+        kind="promote",
+    )
+    _decide(rey, promote)
+    _decide(rio, promote)
+    # v2 failed the fairness review.
+    _decide(
+        rey,
+        submit(dana, credit[2], staging, "full", "Higher AUC."),
+        outcome="reject",
+        comment="AUC gap between women and men is 0.08: above the 0.05 limit.",
+    )
+    # v3: in staging; its production canary waits for a reviewer and a risk officer.
+    _decide(rey, submit(dana, credit[3], staging, "full", "Release 2.0 to staging."))
+    services.validation_report_record(
+        actor=val,
+        version=credit[3],
+        outcome="passed_with_findings",
+        summary="Sound; thin-file applicants need monitoring.",
+        findings=[
+            {
+                "severity": "medium",
+                "title": "Calibration drifts for thin-file applicants",
+                "description": "Default rate off by 2 points for files under 6 months.",
+                "owner": "dana",
+                "due_date": date(2027, 3, 31),
+            }
+        ],
+    )
+    submit(
+        dana,
+        credit[3],
+        production,
+        "ab",
+        "Release 2.0: A/B against 1.0.",
+        traffic_percent=20,
+    )
+
+    # home-feed-ranker: v1 then v2 in staging, v2 rolled back.
+    _decide(rey, submit(sam, ranker[1], staging, "full", "First ranker."))
+    _, deployment = _decide(
+        rey, submit(sam, ranker[2], staging, "full", "Bigger embeddings.")
+    )
+    services.deployment_rollback(
+        actor=sam,
+        deployment_id=deployment.pk,
+        reason="Click-through fell 8% in the first hour.",
+    )
+    return SUMMARY

@@ -1,0 +1,61 @@
+"""Serialising audit rows for download: CSV for people, JSON lines for verifiers.
+
+Rows are ``audit.selectors.EXPORT_COLUMNS`` tuples. The functions return
+iterators of text chunks for ``StreamingHttpResponse``, so memory stays flat
+whatever the number of rows.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+
+from audit.canonical import format_timestamp
+from audit.selectors import EXPORT_COLUMNS
+
+# Cells a spreadsheet would run as a formula (CSV injection); such a cell is
+# written with a leading apostrophe. Actor names, target texts and payloads
+# come from users, a failed login's username included.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    """A file-like object whose write returns the line instead of keeping it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _timestamp_index() -> int:
+    return EXPORT_COLUMNS.index("timestamp")
+
+
+def csv_chunks(rows: Iterable[tuple]) -> Iterator[str]:
+    """The header line, then one CSV line per row (timestamps in UTC, ``Z``)."""
+    writer = csv.writer(_Echo())
+    timestamp_at = _timestamp_index()
+    yield writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        cells = list(row)
+        cells[timestamp_at] = format_timestamp(cells[timestamp_at])
+        yield writer.writerow([_csv_cell(cell) for cell in cells])
+
+
+def jsonl_event_chunks(rows: Iterable[tuple]) -> Iterator[str]:
+    """One JSON object per line with the columns an outside verifier needs.
+
+    ``payload_json`` stays the exact text that was hashed; ``timestamp`` is in
+    the canonical UTC format of the hash (docs/audit-hash.md).
+    """
+    timestamp_at = _timestamp_index()
+    for row in rows:
+        cells = list(row)
+        cells[timestamp_at] = format_timestamp(cells[timestamp_at])
+        record = dict(zip(EXPORT_COLUMNS, cells, strict=True))
+        yield json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"

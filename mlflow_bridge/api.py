@@ -1,0 +1,492 @@
+"""MLflow's model-registry REST API (``/api/2.0/mlflow/``), as MLflow clients
+call it: GET with query parameters for reads, POST/PATCH/DELETE with JSON
+bodies for writes, JSON answers with MLflow's field names, and errors as
+``{"error_code", "message"}`` with MLflow's status codes.
+
+Views parse, call one service or selector, and render.
+"""
+
+import base64
+import binascii
+import functools
+import json
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from mlflow_bridge import authentication, errors, mapping, selectors, services
+from mlflow_bridge.errors import MlflowError
+from mlflow_bridge.selectors import ModelView, VersionView
+from portal.errors import ServiceError
+
+MODELS_PAGE_DEFAULT, MODELS_PAGE_MAX = 100, 1000
+VERSIONS_PAGE_DEFAULT, VERSIONS_PAGE_MAX = 10_000, 200_000
+
+
+# --- Requests ------------------------------------------------------------------------
+
+
+class Params:
+    """The request's parameters: the query string of a GET, else the JSON body."""
+
+    def __init__(self, request: HttpRequest):
+        if request.method == "GET" or not request.body:
+            self.values = {key: request.GET.getlist(key) for key in request.GET}
+            self.from_query = True
+            return
+        try:
+            body = json.loads(request.body)
+        except ValueError as error:
+            raise errors.invalid("Malformed request body: it must be JSON.") from error
+        if not isinstance(body, dict):
+            raise errors.invalid("Malformed request body: it must be a JSON object.")
+        self.values = body
+        self.from_query = False
+
+    def _raw(self, name: str):
+        value = self.values.get(name)
+        if self.from_query and isinstance(value, list):
+            return value[-1] if value else None
+        return value
+
+    def text(self, name: str, *, required: bool = False) -> str:
+        value = self._raw(name)
+        if value is None or (required and value == ""):
+            if required:
+                raise errors.invalid(
+                    f"Missing value for required parameter '{name}'. See the API "
+                    "docs for more information about request parameters."
+                )
+            return ""
+        if not isinstance(value, str):
+            raise errors.invalid(
+                f"Invalid value {value!r} for parameter '{name}' supplied: it must "
+                f"be a string, not {type(value).__name__}."
+            )
+        return value
+
+    def integer(self, name: str, *, default: int) -> int:
+        value = self._raw(name)
+        if value in (None, ""):
+            return default
+        try:
+            return int(value)
+        except (TypeError, ValueError) as error:
+            raise errors.invalid(
+                f"Invalid value {value!r} for parameter '{name}': it must be an "
+                "integer."
+            ) from error
+
+    def version(self) -> int:
+        raw = self._raw("version")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        value = raw if isinstance(raw, str) else self.text("version", required=True)
+        if not value:
+            self.text("version", required=True)
+        if not value.isdigit() or int(value) < 1:
+            raise errors.invalid(
+                f"Parameter 'version' must be an integer, got '{value}'."
+            )
+        return int(value)
+
+    def texts(self, name: str) -> list[str]:
+        value = self.values.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise errors.invalid(f"Parameter '{name}' must be a list of strings.")
+        return value
+
+    def tags(self) -> dict[str, str]:
+        value = self.values.get("tags")
+        if value is None:
+            return {}
+        if not isinstance(value, list):
+            raise errors.invalid("Parameter 'tags' must be a list of {key, value}.")
+        tags = {}
+        for item in value:
+            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+                raise errors.invalid("Each tag needs a string 'key'.")
+            tag_value = item.get("value", "")
+            if not isinstance(tag_value, str):
+                raise errors.invalid(
+                    f"The value of tag '{item['key']}' must be a string."
+                )
+            tags[item["key"]] = tag_value
+        return tags
+
+    def page(self, *, default: int, maximum: int) -> tuple[int, int]:
+        limit = self.integer("max_results", default=default)
+        if limit < 1 or limit > maximum:
+            raise errors.invalid(
+                "Invalid value for request parameter max_results. It must be at "
+                f"least 1 and at most {maximum}, but got value {limit}"
+            )
+        token = self.text("page_token")
+        if not token:
+            return 0, limit
+        try:
+            offset = json.loads(base64.b64decode(token, validate=True))["offset"]
+        except (binascii.Error, ValueError, TypeError, KeyError) as error:
+            raise errors.invalid("Invalid page token.") from error
+        if not isinstance(offset, int) or offset < 0:
+            raise errors.invalid("Invalid page token.")
+        return offset, limit
+
+
+def _page_token(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _error_response(error: MlflowError) -> JsonResponse:
+    response = JsonResponse(error.as_json(), status=error.status_code)
+    if error.error_code == errors.UNAUTHENTICATED:
+        response["WWW-Authenticate"] = 'Basic realm="Gatehouse"'
+    return response
+
+
+def endpoint(*methods: str):
+    """Accept the listed methods, authenticate, parse, and render MLflow errors."""
+
+    def decorate(handler):
+        @csrf_exempt
+        @functools.wraps(handler)
+        def view(request: HttpRequest):
+            if request.method not in methods:
+                response = JsonResponse(
+                    {
+                        "error_code": errors.ENDPOINT_NOT_FOUND,
+                        "message": f"{request.path} does not accept {request.method}.",
+                    },
+                    status=405,
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                actor = authentication.authenticate(request)
+                body = handler(request, actor, Params(request))
+            except MlflowError as error:
+                return _error_response(error)
+            except ServiceError as error:
+                return _error_response(errors.from_service_error(error))
+            return JsonResponse(body)
+
+        return view
+
+    return decorate
+
+
+@csrf_exempt
+def unknown_endpoint(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {
+            "error_code": errors.ENDPOINT_NOT_FOUND,
+            "message": (
+                f"No endpoint {request.method} {request.path}: Gatehouse serves "
+                "MLflow's model registry only. Point MLFLOW_REGISTRY_URI at "
+                "Gatehouse and MLFLOW_TRACKING_URI at your MLflow tracking server."
+            ),
+        },
+        status=404,
+    )
+
+
+# --- Answers -------------------------------------------------------------------------
+
+
+def _millis(moment) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": key, "value": value} for key, value in sorted(tags.items())]
+
+
+def version_json(view: VersionView) -> dict[str, Any]:
+    version = view.version
+    artifact = version.artifact
+    link = getattr(version, "mlflow_link", None)
+    run_id = version.training_run.external_run_id if version.training_run else ""
+    tags = {
+        **version.tags,
+        mapping.SHA256_TAG: artifact.sha256,
+        mapping.SIZE_TAG: str(artifact.size_bytes),
+        mapping.FORMAT_TAG: artifact.format,
+    }
+    return {
+        "name": version.model.name,
+        "version": str(version.version),
+        "creation_timestamp": _millis(version.created_at),
+        "last_updated_timestamp": _millis(version.updated_at),
+        "user_id": version.registered_by.get_username(),
+        "current_stage": view.stage,
+        "description": version.description,
+        "source": artifact.uri,
+        "run_id": run_id or (link.run_id if link else ""),
+        "run_link": link.run_link if link else "",
+        "status": "READY",
+        "tags": _tags(tags),
+        "aliases": list(view.aliases),
+    }
+
+
+def model_json(view: ModelView) -> dict[str, Any]:
+    model = view.model
+    return {
+        "name": model.name,
+        "creation_timestamp": _millis(model.created_at),
+        "last_updated_timestamp": _millis(model.updated_at),
+        "user_id": model.created_by.get_username(),
+        "description": model.description,
+        "latest_versions": [version_json(v) for v in view.latest_versions],
+        "tags": _tags(view.tags),
+        "aliases": [
+            {"alias": alias, "version": str(number)}
+            for alias, number in view.aliases.items()
+        ],
+    }
+
+
+def _model(actor, params: Params):
+    return selectors.model_get(actor=actor, name=params.text("name", required=True))
+
+
+def _version(actor, params: Params):
+    return selectors.version_get(
+        actor=actor, name=params.text("name", required=True), number=params.version()
+    )
+
+
+def _one_model(actor, name: str) -> dict[str, Any]:
+    model = selectors.model_get(actor=actor, name=name)
+    return {"registered_model": model_json(selectors.model_views([model])[0])}
+
+
+def _one_version(version) -> dict[str, Any]:
+    return {"model_version": version_json(selectors.version_views([version])[0])}
+
+
+# --- Registered models ---------------------------------------------------------------
+
+
+@endpoint("POST")
+def registered_model_create(request, actor, params):
+    name = params.text("name", required=True)
+    services.registered_model_create(
+        actor=actor,
+        name=name,
+        description=params.text("description"),
+        tags=params.tags(),
+    )
+    return _one_model(actor, name)
+
+
+@endpoint("GET")
+def registered_model_get(request, actor, params):
+    return _one_model(actor, params.text("name", required=True))
+
+
+@endpoint("GET")
+def registered_model_search(request, actor, params):
+    offset, limit = params.page(default=MODELS_PAGE_DEFAULT, maximum=MODELS_PAGE_MAX)
+    views, has_more = selectors.model_search(
+        actor=actor,
+        filter_string=params.text("filter"),
+        order_by=params.texts("order_by"),
+        offset=offset,
+        limit=limit,
+    )
+    body: dict[str, Any] = {"registered_models": [model_json(v) for v in views]}
+    if has_more:
+        body["next_page_token"] = _page_token(offset + limit)
+    return body
+
+
+@endpoint("PATCH")
+def registered_model_update(request, actor, params):
+    model = _model(actor, params)
+    services.registered_model_describe(
+        actor=actor, model=model, description=params.text("description")
+    )
+    return _one_model(actor, model.name)
+
+
+@endpoint("POST")
+def registered_model_rename(request, actor, params):
+    model = _model(actor, params)
+    params.text("new_name", required=True)
+    raise errors.invalid(
+        f"Registered models cannot be renamed in Gatehouse: the name '{model.name}' "
+        "is fixed once registered, because approvals, deployments and the audit "
+        "log refer to it. Register a new model under the new name instead."
+    )
+
+
+@endpoint("DELETE")
+def registered_model_delete(request, actor, params):
+    model = _model(actor, params)
+    raise errors.denied(
+        f"Gatehouse does not delete registered models: '{model.name}' stays with "
+        "its versions, approvals and deployments, which governance and the audit "
+        "log keep for good."
+    )
+
+
+@endpoint("POST")
+def registered_model_tag_set(request, actor, params):
+    services.registered_model_tag_set(
+        actor=actor,
+        model=_model(actor, params),
+        key=params.text("key", required=True),
+        value=params.text("value"),
+    )
+    return {}
+
+
+@endpoint("DELETE")
+def registered_model_tag_delete(request, actor, params):
+    services.registered_model_tag_delete(
+        actor=actor, model=_model(actor, params), key=params.text("key", required=True)
+    )
+    return {}
+
+
+@endpoint("GET", "POST")
+def latest_versions(request, actor, params):
+    views = selectors.latest_versions(
+        actor=actor,
+        name=params.text("name", required=True),
+        stages=params.texts("stages"),
+    )
+    return {"model_versions": [version_json(view) for view in views]}
+
+
+@endpoint("GET", "POST", "DELETE")
+def alias(request, actor, params):
+    name = params.text("name", required=True)
+    alias_name = params.text("alias", required=True)
+    if request.method == "GET":
+        view = selectors.version_by_alias(actor=actor, name=name, alias=alias_name)
+        return {"model_version": version_json(view)}
+    model = selectors.model_get(actor=actor, name=name)
+    if request.method == "DELETE":
+        services.alias_delete(actor=actor, model=model, alias=alias_name)
+        return {}
+    deployment_request = services.alias_set(
+        actor=actor,
+        model=model,
+        alias=alias_name,
+        number=params.version(),
+        client=request.headers.get("User-Agent", ""),
+    )
+    if deployment_request is not None:
+        raise errors.denied(
+            f"'{alias_name}' is a governed alias: it names the version live in "
+            f"{deployment_request.environment} and moves only through an approved "
+            f"deployment. Deployment request #{deployment_request.pk} for version "
+            f"{deployment_request.version.version} of {model.name} is "
+            f"{deployment_request.status} and needs approval: "
+            f"{services.request_url(deployment_request)}"
+        )
+    return {}
+
+
+# --- Model versions ------------------------------------------------------------------
+
+
+@endpoint("POST")
+def model_version_create(request, actor, params):
+    model = _model(actor, params)
+    version, _ = services.model_version_create(
+        actor=actor,
+        model=model,
+        source=params.text("source", required=True),
+        run_id=params.text("run_id"),
+        run_link=params.text("run_link"),
+        description=params.text("description"),
+        tags=params.tags(),
+        logged_model_id=params.text("model_id"),
+    )
+    return _one_version(
+        selectors.version_get(actor=actor, name=model.name, number=version.version)
+    )
+
+
+@endpoint("GET")
+def model_version_get(request, actor, params):
+    return _one_version(_version(actor, params))
+
+
+@endpoint("GET")
+def model_version_search(request, actor, params):
+    offset, limit = params.page(
+        default=VERSIONS_PAGE_DEFAULT, maximum=VERSIONS_PAGE_MAX
+    )
+    views, has_more = selectors.version_search(
+        actor=actor,
+        filter_string=params.text("filter"),
+        order_by=params.texts("order_by"),
+        offset=offset,
+        limit=limit,
+    )
+    body: dict[str, Any] = {"model_versions": [version_json(v) for v in views]}
+    if has_more:
+        body["next_page_token"] = _page_token(offset + limit)
+    return body
+
+
+@endpoint("PATCH")
+def model_version_update(request, actor, params):
+    version = _version(actor, params)
+    services.model_version_describe(
+        actor=actor, version=version, description=params.text("description")
+    )
+    return _one_version(_version(actor, params))
+
+
+@endpoint("DELETE")
+def model_version_delete(request, actor, params):
+    version = _version(actor, params)
+    raise errors.denied(
+        f"Gatehouse does not delete model versions: version {version.version} of "
+        f"'{version.model.name}' is an immutable record that approvals, deployments "
+        "and the audit log refer to."
+    )
+
+
+@endpoint("POST")
+def model_version_transition_stage(request, actor, params):
+    version = _version(actor, params)
+    raise errors.denied(
+        f"Stages are not set in Gatehouse: version {version.version}'s stage follows "
+        "its deployments. Set a governed alias (such as 'champion' or 'challenger') "
+        "to request a deployment, which reviewers approve."
+    )
+
+
+@endpoint("POST")
+def model_version_tag_set(request, actor, params):
+    services.model_version_tag_set(
+        actor=actor,
+        version=_version(actor, params),
+        key=params.text("key", required=True),
+        value=params.text("value"),
+    )
+    return {}
+
+
+@endpoint("DELETE")
+def model_version_tag_delete(request, actor, params):
+    services.model_version_tag_delete(
+        actor=actor,
+        version=_version(actor, params),
+        key=params.text("key", required=True),
+    )
+    return {}
+
+
+@endpoint("GET")
+def model_version_download_uri(request, actor, params):
+    return {"artifact_uri": _version(actor, params).artifact.uri}

@@ -1,0 +1,66 @@
+"""Who an MLflow client is, from the headers it sends.
+
+``MLFLOW_TRACKING_TOKEN`` arrives as ``Authorization: Bearer <token>``: a
+Gatehouse API token. ``MLFLOW_TRACKING_USERNAME``/``MLFLOW_TRACKING_PASSWORD``
+arrive as HTTP Basic: the password is either the person's Gatehouse password
+(checked by Django's ``authenticate``, which is deliberately slow) or one of
+their API tokens (fast; the token must belong to that username). Sessions are
+not accepted: these endpoints take no CSRF token.
+"""
+
+import base64
+import binascii
+
+from django.contrib.auth import authenticate as django_authenticate
+from rest_framework.exceptions import AuthenticationFailed
+
+from mlflow_bridge import errors
+from portal.authentication import user_for_token
+from portal.tokens import TOKEN_PATTERN
+
+_HOW = (
+    "Set MLFLOW_TRACKING_TOKEN to a Gatehouse API token, or "
+    "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD."
+)
+
+
+def _unauthenticated(reason: str) -> errors.MlflowError:
+    return errors.MlflowError(errors.UNAUTHENTICATED, f"{reason} {_HOW}")
+
+
+def _token_user(plaintext: str):
+    try:
+        user, _ = user_for_token(plaintext)
+    except AuthenticationFailed as error:
+        raise _unauthenticated(str(error.detail)) from error
+    return user
+
+
+def authenticate(request):
+    """Return the active user the request authenticates, or raise
+    UNAUTHENTICATED."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = header.partition(" ")
+    scheme, credentials = scheme.lower(), credentials.strip()
+    if not header:
+        raise _unauthenticated("Authentication required.")
+    if scheme in ("bearer", "token") and credentials:
+        return _token_user(credentials)
+    if scheme != "basic" or not credentials:
+        raise _unauthenticated("Unsupported Authorization header.")
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise _unauthenticated("Malformed basic credentials.") from error
+    username, separator, password = decoded.partition(":")
+    if not separator or not username:
+        raise _unauthenticated("Malformed basic credentials.")
+    if TOKEN_PATTERN.match(password):
+        user = _token_user(password)
+        if user.get_username() != username:
+            raise _unauthenticated("The API token belongs to another user.")
+        return user
+    user = django_authenticate(request, username=username, password=password)
+    if user is None:
+        raise _unauthenticated("Invalid username or password.")
+    return user

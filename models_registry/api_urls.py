@@ -1,0 +1,69 @@
+"""Routes of the registry API, included under /api/v1/ by portal.urls."""
+
+from django.urls import path
+
+from models_registry.api import datasets, registered_models, versions
+from models_registry.lineage_api import DatasetImpact
+
+urlpatterns = [
+    path(
+        "models/",
+        registered_models.ModelListCreate.as_view(),
+        name="api-models",
+    ),
+    path(
+        "models/<slug:name>/",
+        registered_models.ModelDetail.as_view(),
+        name="api-model",
+    ),
+    path(
+        "models/<slug:name>/risk-class",
+        registered_models.ModelRiskClass.as_view(),
+        name="api-model-risk-class",
+    ),
+    path(
+        "models/<slug:name>/versions/",
+        registered_models.ModelVersionListRegister.as_view(),
+        name="api-model-versions",
+    ),
+    path(
+        "models/<slug:name>/runs/",
+        registered_models.ModelRunListCreate.as_view(),
+        name="api-model-runs",
+    ),
+    path("versions/", versions.VersionList.as_view(), name="api-versions"),
+    path("versions/<int:id>/", versions.VersionDetail.as_view(), name="api-version"),
+    path(
+        "versions/<int:id>/checklist",
+        versions.VersionChecklist.as_view(),
+        name="api-version-checklist",
+    ),
+    path(
+        "versions/<int:id>/card",
+        versions.VersionCard.as_view(),
+        name="api-version-card",
+    ),
+    path(
+        "versions/<int:id>/card/revisions",
+        versions.VersionCardRevisionList.as_view(),
+        name="api-version-card-revisions",
+    ),
+    path(
+        "versions/<int:id>/evaluations",
+        versions.VersionEvaluationListCreate.as_view(),
+        name="api-version-evaluations",
+    ),
+    path(
+        "versions/<int:id>/reproductions",
+        versions.VersionReproductionListCreate.as_view(),
+        name="api-version-reproductions",
+    ),
+    path("datasets/", datasets.DatasetListCreate.as_view(), name="api-datasets"),
+    path("datasets/<int:id>/", datasets.DatasetDetail.as_view(), name="api-dataset"),
+    path("runs/<int:id>/", datasets.RunDetail.as_view(), name="api-run"),
+    path(
+        "datasets/<int:id>/impact",
+        DatasetImpact.as_view(),
+        name="api-dataset-impact",
+    ),
+]

@@ -1,0 +1,214 @@
+"""Demo monitoring data for ``manage.py seed_demo``, pushed through the services.
+
+Three days of hourly predictions of credit-scoring v1, live in production: a
+reference sample of its training data, prediction logs with latency and the
+applicant's sex (a fairness attribute), delayed labels, and the approval-rate
+KPI. In the last day ``income`` drifts upward (a new marketing channel), and in
+the last hours latency breaks the 120 ms p99 SLO, so the dashboard shows a
+drifting feature, a latency breach and open alerts. Runs once: skipped when its
+first batch exists.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from approvals.models import Deployment, DeploymentStatus
+from monitoring.models import Alert, AlertStatus, MonitoringBatch, MonitoringWindow
+from monitoring.services.aggregation import batch_apply
+from monitoring.services.checks import window_check
+from monitoring.services.ingestion import batch_receive, reference_upload
+
+HOURS = 72
+DRIFT_HOURS = 24
+SLOW_HOURS = 5
+PER_HOUR = 400
+DECLINE_ABOVE = 0.075
+SEED = 3
+FIRST_BATCH = "demo-predictions-000"
+
+
+def _summary(alerts: int) -> list[str]:
+    return [
+        f"  monitoring: credit-scoring in production: {HOURS} hourly windows, "
+        f"income drifting over the last {DRIFT_HOURS} h, p99 latency over the "
+        f"120 ms SLO in the last {SLOW_HOURS} h, {alerts} open alert(s)",
+    ]
+
+
+def _applicant(rng, count: int, *, income_shift: float = 1.0):
+    """Applicants and the model's score: the probability of default, lower for
+    richer and less indebted people (about 10 % on average)."""
+    income = np.clip(rng.lognormal(10.8, 0.45, count) * income_shift, 8_000, 400_000)
+    debt_ratio = np.clip(rng.beta(2.0, 5.0, count), 0, 1)
+    age = np.clip(rng.normal(41, 12, count), 18, 85).round()
+    region = rng.choice(
+        ["north", "south", "east", "west"], count, p=[0.35, 0.3, 0.2, 0.15]
+    )
+    sex = rng.choice(["female", "male"], count, p=[0.45, 0.55])
+    logit = -2.6 - 2.6 * (np.log(income) - 10.8) + 6.0 * (debt_ratio - 0.28)
+    score = 1 / (1 + np.exp(-logit))
+    return income, debt_ratio, age, region, sex, score
+
+
+def _reference_body(rng) -> bytes:
+    income, debt_ratio, age, region, _, score = _applicant(rng, 4000)
+    return json.dumps(
+        {
+            "columns": {
+                "income": income.round(2).tolist(),
+                "debt_ratio": debt_ratio.round(4).tolist(),
+                "age": age.tolist(),
+                "region": region.tolist(),
+                "score": score.round(4).tolist(),
+            }
+        }
+    ).encode()
+
+
+def seed_monitoring_demo() -> list[str]:
+    production = (
+        Deployment.objects.filter(
+            model__name="credit-scoring",
+            environment__name="production",
+            status=DeploymentStatus.ACTIVE,
+        )
+        .select_related("version", "model")
+        .order_by("-started_at")
+        .first()
+    )
+    if production is None:
+        return ["  monitoring: skipped (credit-scoring is not live in production)"]
+    model = production.model
+    if MonitoringBatch.objects.filter(model=model, batch_id=FIRST_BATCH).exists():
+        return _summary(_open_alerts(model))
+    dana = get_user_model().objects.get(username="dana")
+    rng = np.random.default_rng(SEED)
+    version = production.version.version
+    reference_upload(
+        actor=dana,
+        model_name=model.name,
+        version_number=version,
+        body=_reference_body(rng),
+        content_type="application/json",
+    )
+    now = timezone.now()
+    last_closed = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    first = last_closed - timedelta(hours=HOURS - 1)
+    batches = []
+    for hour in range(HOURS):
+        start = first + timedelta(hours=hour)
+        drifting = hour >= HOURS - DRIFT_HOURS
+        slow = hour >= HOURS - SLOW_HOURS
+        batches += _push_hour(
+            dana, model.name, version, rng, hour, start, drifting, slow
+        )
+    for batch in batches:
+        batch_apply(batch_id=batch.pk, now=now)
+    windows = MonitoringWindow.objects.filter(
+        target__model=model, start__lte=last_closed
+    ).order_by("start")
+    for window in windows:
+        window_check(window_id=window.pk, now=now, force=True)
+    return _summary(_open_alerts(model))
+
+
+def _open_alerts(model) -> int:
+    return (
+        Alert.objects.filter(target__model=model)
+        .exclude(status=AlertStatus.RESOLVED)
+        .count()
+    )
+
+
+def _push_hour(actor, name, version, rng, hour, start, drifting, slow):
+    count = PER_HOUR + int(rng.integers(-30, 30))
+    income, debt_ratio, age, region, sex, score = _applicant(
+        rng, count, income_shift=1.35 if drifting else 1.0
+    )
+    seconds = np.sort(rng.integers(0, 3600, count))
+    latency = rng.gamma(4.0, 9.0 if not slow else 32.0, count)
+    # Declined (predicted default) above the cut-off: about 45 % of applicants.
+    declined = score >= DECLINE_ABOVE
+    approved = ~declined
+    ids = [f"demo-{hour:03d}-{index:04d}" for index in range(count)]
+    columns = {
+        "timestamp": [(start + timedelta(seconds=int(s))).isoformat() for s in seconds],
+        "prediction_id": ids,
+        "income": income.round(2).tolist(),
+        "debt_ratio": debt_ratio.round(4).tolist(),
+        "age": age.tolist(),
+        "region": region.tolist(),
+        "score": score.round(4).tolist(),
+        "prediction": declined.astype(int).tolist(),
+        "latency_ms": latency.round(2).tolist(),
+        "sex": sex.tolist(),
+    }
+    pushed = [
+        batch_receive(
+            actor=actor,
+            model_name=name,
+            environment_name="production",
+            kind="predictions",
+            body=json.dumps(
+                {
+                    "batch_id": f"demo-predictions-{hour:03d}",
+                    "version": version,
+                    "columns": columns,
+                }
+            ).encode(),
+            content_type="application/json",
+        ).batch
+    ]
+    # Outcomes (defaulted or not) arrive for most applications of the first
+    # two days.
+    if not drifting:
+        labelled = rng.random(count) < 0.8
+        defaulted = (rng.random(count) < score).astype(int)
+        pushed.append(
+            batch_receive(
+                actor=actor,
+                model_name=name,
+                environment_name="production",
+                kind="labels",
+                body=json.dumps(
+                    {
+                        "batch_id": f"demo-labels-{hour:03d}",
+                        "version": version,
+                        "records": [
+                            {"prediction_id": ids[i], "label": int(defaulted[i])}
+                            for i in np.flatnonzero(labelled)
+                        ],
+                    }
+                ).encode(),
+                content_type="application/json",
+            ).batch
+        )
+    pushed.append(
+        batch_receive(
+            actor=actor,
+            model_name=name,
+            environment_name="production",
+            kind="metrics",
+            body=json.dumps(
+                {
+                    "batch_id": f"demo-metrics-{hour:03d}",
+                    "version": version,
+                    "records": [
+                        {
+                            "timestamp": (start + timedelta(minutes=59)).isoformat(),
+                            "name": "approval_rate",
+                            "value": round(float(approved.mean()), 4),
+                        }
+                    ],
+                }
+            ).encode(),
+            content_type="application/json",
+        ).batch
+    )
+    return pushed

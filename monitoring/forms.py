@@ -1,0 +1,52 @@
+"""Browser forms of monitoring: they check the shape; the services the rules."""
+
+from django import forms
+
+from monitoring.selectors import DASHBOARD_DAYS
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's GET form: which period and which feature to show."""
+
+    days = forms.TypedChoiceField(
+        choices=[
+            (days, f"{days} day{'s' if days > 1 else ''}") for days in DASHBOARD_DAYS
+        ],
+        coerce=int,
+        required=False,
+        label="Period",
+    )
+    feature = forms.ChoiceField(choices=(), required=False, label="Feature")
+
+    def __init__(self, *args, features=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["feature"].choices = [(name, name) for name in features]
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=4000,
+        label="Note (optional)",
+        help_text="What you are looking into.",
+    )
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        label="What was done",
+        help_text="Required: the fix, or why nothing needs doing.",
+    )
+
+
+class LabelForm(forms.Form):
+    label = forms.CharField(max_length=200, label="True label")
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        label="Comment (optional)",
+    )

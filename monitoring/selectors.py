@@ -1,0 +1,350 @@
+"""Reads of monitoring, limited to what the actor may see, in a fixed number of
+queries whatever the number of windows, features or alerts.
+
+Dashboards read the small per-window numbers (``MonitoringWindow`` columns and
+``summary``), never whole profiles, except the distribution of the one feature
+a person picked (a day of its profiles, and its reference).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from approvals.models import Deployment, DeploymentStatus
+from approvals.selectors import deployment_get
+from models_registry import access as registry_access
+from models_registry.selectors import model_get
+from monitoring import access
+from monitoring.errors import (
+    AlertNotFound,
+    BatchNotFound,
+    ReviewItemNotFound,
+)
+from monitoring.models import (
+    Alert,
+    AlertStatus,
+    FeatureProfile,
+    MonitoringBatch,
+    MonitoringDay,
+    MonitoringTarget,
+    MonitoringWindow,
+    ReferenceProfile,
+    ReviewItem,
+    ReviewStatus,
+)
+from monitoring.services.targets import environment_by_name
+
+DASHBOARD_DAYS = (1, 7, 30, 90)
+# Up to this many days the dashboard is hourly; beyond, daily (monitoring.charts).
+HOURLY_UP_TO_DAYS = 7
+_RESOLVED_LAST = Case(
+    When(status=AlertStatus.RESOLVED, then=Value(1)), default=Value(0)
+)
+DISTRIBUTION_HOURS = 24
+ALERTS_SHOWN = 50
+
+
+def batch_get(*, actor, id: int) -> MonitoringBatch:
+    batch = (
+        MonitoringBatch.objects.select_related(
+            "model", "environment", "target__version"
+        )
+        .defer("payload")
+        .filter(pk=id)
+        .first()
+    )
+    if batch is None or not access.may_view(actor, batch.model):
+        raise BatchNotFound("No such batch.")
+    return batch
+
+
+def _alerts_base() -> QuerySet:
+    return Alert.objects.select_related(
+        "target__model",
+        "target__version",
+        "target__environment",
+        "acknowledged_by",
+        "resolved_by",
+    )
+
+
+def alert_list(*, actor, filters: dict[str, Any] | None = None) -> QuerySet:
+    filters = filters or {}
+    alerts = _alerts_base().filter(
+        target__model__in=registry_access.models_for(actor).values("pk")
+    )
+    if filters.get("model"):
+        alerts = alerts.filter(target__model__name=filters["model"])
+    if filters.get("environment"):
+        alerts = alerts.filter(target__environment__name=filters["environment"])
+    if filters.get("status"):
+        alerts = alerts.filter(status=filters["status"])
+    if filters.get("check"):
+        alerts = alerts.filter(kind=filters["check"])
+    return alerts.order_by("-opened_at", "-pk")
+
+
+def alert_get(*, actor, id: int) -> Alert:
+    alert = _alerts_base().filter(pk=id).first()
+    if alert is None or not access.may_view(actor, alert.target.model):
+        raise AlertNotFound("No such alert.")
+    return alert
+
+
+def window_list(
+    *,
+    actor,
+    model_name: str,
+    environment_name: str,
+    version: int | None = None,
+    hours: int = 24 * 7,
+    now: datetime | None = None,
+) -> QuerySet:
+    """Window summaries of a model in an environment (one version, or all)."""
+    model = model_get(actor=actor, name=model_name)
+    environment = environment_by_name(environment_name)
+    now = now or timezone.now()
+    windows = MonitoringWindow.objects.filter(
+        target__model=model,
+        target__environment=environment,
+        start__gte=now - timedelta(hours=hours),
+    )
+    if version is not None:
+        windows = windows.filter(target__version__version=version)
+    return windows.only(
+        "start",
+        "prediction_count",
+        "label_count",
+        "latency_p50",
+        "latency_p95",
+        "latency_p99",
+        "score_mean",
+        "checked_at",
+        "drift",
+        "summary",
+    ).order_by("start", "pk")
+
+
+def target_of(deployment: Deployment) -> MonitoringTarget | None:
+    return (
+        MonitoringTarget.objects.filter(
+            version_id=deployment.version_id, environment_id=deployment.environment_id
+        )
+        .select_related("model", "version", "environment")
+        .first()
+    )
+
+
+@dataclass
+class Dashboard:
+    deployment: Deployment
+    target: MonitoringTarget | None
+    days: int
+    since: datetime
+    windows: list[dict[str, Any]] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)
+    feature: str | None = None
+    reference: dict | None = None
+    reference_source: str | None = None
+    current: list[dict] = field(default_factory=list)
+    latest_summary: dict | None = None
+    latest_drift: dict | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    open_alerts: int = 0
+    baseline: dict[str, float] = field(default_factory=dict)
+
+
+def dashboard(
+    *,
+    actor,
+    deployment_id: int,
+    days: int = 7,
+    feature: str | None = None,
+    now: datetime | None = None,
+) -> Dashboard:
+    """Everything the monitoring page of a deployment shows."""
+    from monitoring.services.checks import baseline_metrics
+
+    deployment = deployment_get(actor=actor, id=deployment_id)
+    now = now or timezone.now()
+    days = days if days in DASHBOARD_DAYS else 7
+    since = now - timedelta(days=days)
+    target = target_of(deployment)
+    board = Dashboard(deployment=deployment, target=target, days=days, since=since)
+    if target is None:
+        return board
+    if days <= HOURLY_UP_TO_DAYS:
+        board.windows = list(
+            MonitoringWindow.objects.filter(target=target, start__gte=since)
+            .order_by("start")
+            .values(
+                "pk",
+                "start",
+                "prediction_count",
+                "label_count",
+                "latency_p50",
+                "latency_p95",
+                "latency_p99",
+                "drift",
+                # The checks' numbers ("kpi_means": the window has a "kpis"
+                # column of raw sums already).
+                performance=KeyTransform("performance", "summary"),
+                kpi_means=KeyTransform("kpis", "summary"),
+                fairness=KeyTransform("fairness", "summary"),
+            )
+        )
+    else:
+        # Longer periods are drawn day by day from the roll-ups the checks
+        # keep: 90 rows, not 2,160 windows of 50 drift scores each.
+        board.windows = [
+            {
+                "pk": None,
+                "start": datetime.combine(day, time.min, tzinfo=UTC),
+                "drift": drift,
+                "prediction_count": summary.get("prediction_count", 0),
+                "label_count": summary.get("label_count", 0),
+                "latency_p50": summary.get("latency_p50"),
+                "latency_p95": summary.get("latency_p95"),
+                "latency_p99": summary.get("latency_p99"),
+                "performance": summary.get("performance"),
+                "kpi_means": summary.get("kpi_means"),
+                "fairness": summary.get("fairness"),
+            }
+            for day, drift, summary in MonitoringDay.objects.filter(
+                target=target, day__gte=since.date()
+            )
+            .order_by("day")
+            .values_list("day", "drift", "summary")
+        ]
+    latest = (
+        MonitoringWindow.objects.filter(target=target, checked_at__isnull=False)
+        .order_by("-start")
+        .values_list("summary", "drift")
+        .first()
+    )
+    board.latest_summary, board.latest_drift = latest or (None, None)
+    reference = (
+        ReferenceProfile.objects.filter(version_id=target.version_id)
+        .order_by("-created_at", "-pk")
+        .only("pk", "source", "features", "score")
+        .first()
+    )
+    if reference is not None:
+        board.features = list(reference.features)
+        board.reference_source = reference.source
+    board.feature = feature if feature in board.features else None
+    if board.feature is None and board.features:
+        board.feature = _most_drifted(board.latest_drift) or board.features[0]
+    if board.feature is not None:
+        board.reference = reference.features[board.feature]
+        board.current = list(
+            FeatureProfile.objects.filter(
+                window__target=target,
+                window__start__gte=now - timedelta(hours=DISTRIBUTION_HOURS),
+                feature=board.feature,
+            ).values_list("profile", flat=True)
+        )
+    board.alerts = list(
+        _alerts_base()
+        .filter(target=target)
+        .order_by(_RESOLVED_LAST, "-opened_at", "-pk")[:ALERTS_SHOWN]
+    )
+    board.open_alerts = sum(a.status != AlertStatus.RESOLVED for a in board.alerts)
+    board.baseline = baseline_metrics(target.version_id)
+    return board
+
+
+def _most_drifted(scores: dict | None) -> str | None:
+    if scores:
+        return max(scores, key=lambda name: scores[name] or 0)
+    return None
+
+
+@dataclass
+class TargetRow:
+    target: MonitoringTarget
+    deployment: Deployment | None
+    open_alerts: int
+    last_window: datetime | None
+
+
+def overview(*, actor) -> list[TargetRow]:
+    """Every monitored version the actor may see, live ones first."""
+    visible = registry_access.models_for(actor).values("pk")
+    last_window = MonitoringWindow.objects.filter(target=OuterRef("pk")).order_by(
+        "-start"
+    )
+    open_alerts = (
+        Alert.objects.filter(target=OuterRef("pk"))
+        .exclude(status=AlertStatus.RESOLVED)
+        .order_by()
+        .values("target")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    targets = list(
+        MonitoringTarget.objects.filter(model__in=visible)
+        .select_related("model", "version", "environment")
+        .annotate(
+            open_alerts=Coalesce(Subquery(open_alerts), 0),
+            last_window=Subquery(last_window.values("start")[:1]),
+        )
+        .order_by("model__name", "environment__order", "-version__version")
+    )
+    live = {
+        (d.version_id, d.environment_id): d
+        for d in Deployment.objects.filter(
+            version_id__in=[t.version_id for t in targets],
+            status=DeploymentStatus.ACTIVE,
+        ).order_by("started_at", "pk")
+    }
+    rows = [
+        TargetRow(
+            target=target,
+            deployment=live.get((target.version_id, target.environment_id)),
+            open_alerts=target.open_alerts,
+            last_window=target.last_window,
+        )
+        for target in targets
+    ]
+    return sorted(rows, key=lambda row: row.deployment is None)
+
+
+def _pending_reviews(actor) -> QuerySet:
+    return ReviewItem.objects.filter(
+        status=ReviewStatus.PENDING,
+        target__model__in=access.models_responded_by(actor).values("pk"),
+    )
+
+
+def review_queue(*, actor, limit: int = 100) -> list[ReviewItem]:
+    """Pending review items of the models the actor labels, least confident first."""
+    return list(
+        _pending_reviews(actor)
+        .select_related("target__model", "target__version", "target__environment")
+        .order_by("confidence", "predicted_at", "pk")[:limit]
+    )
+
+
+def review_queue_count(*, actor) -> int:
+    return _pending_reviews(actor).count()
+
+
+def review_item_get(*, actor, id: int) -> ReviewItem:
+    item = (
+        ReviewItem.objects.select_related(
+            "target__model", "target__version", "target__environment", "labelled_by"
+        )
+        .filter(pk=id)
+        .first()
+    )
+    if item is None or not access.may_view(actor, item.target.model):
+        raise ReviewItemNotFound("No such review item.")
+    return item

@@ -1,0 +1,31 @@
+/* Draw the dashboard's Plotly figures. Each chart container names the id of a
+   <script type="application/json"> block holding the figure that the server
+   built (monitoring/charts.py); plotly.js is served from static/vendor. */
+(function () {
+  "use strict";
+
+  function draw() {
+    if (typeof window.Plotly === "undefined") {
+      return;
+    }
+    var containers = document.querySelectorAll("[data-chart]");
+    Array.prototype.forEach.call(containers, function (container) {
+      var source = document.getElementById(container.getAttribute("data-chart"));
+      if (!source) {
+        return;
+      }
+      var figure = JSON.parse(source.textContent);
+      window.Plotly.newPlot(container, figure.data, figure.layout, {
+        responsive: true,
+        displaylogo: false,
+        modeBarButtonsToRemove: ["select2d", "lasso2d"]
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();
