@@ -56,6 +56,11 @@ EVENTS = (
     *(f"request.{status}" for status in CLOSING_STATUSES),
     DEPLOYMENT_EXECUTED,
     DEPLOYMENT_ROLLED_BACK,
+    # Sent by monitoring through the same outbox (approvals does not import it).
+    "alert.opened",
+    "alert.escalated",
+    "alert.acknowledged",
+    "alert.resolved",
 )
 
 SUBJECT_PREFIX = "[Gatehouse] "
