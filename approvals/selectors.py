@@ -192,6 +192,7 @@ def request_detail(*, actor, id: int) -> RequestDetail:
     can_decide = (
         is_open
         and bool(user_roles(actor) & {REVIEWER, RISK_OFFICER})
+        and actor.has_perm("approvals.add_decision")
         and access.has_model_permission(actor, model, access.REVIEW)
         and actor.pk not in {request.requested_by_id, version.registered_by_id}
         and all(decision.reviewer_id != actor.pk for decision in decisions)

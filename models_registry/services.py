@@ -274,6 +274,9 @@ _EDITABLE_MODEL_FIELDS = (
 def model_update(*, actor, model: RegisteredModel, **changes) -> RegisteredModel:
     """Change a model's descriptive fields. Name and team never change; the risk
     class changes only through ``model_risk_class_change``."""
+    # Permission first: someone who may not see the model learns nothing from
+    # field errors.
+    _require(actor, model, access.CHANGE)
     unknown = set(changes) - set(_EDITABLE_MODEL_FIELDS)
     errors = _Errors()
     for field in sorted(unknown):
@@ -284,7 +287,6 @@ def model_update(*, actor, model: RegisteredModel, **changes) -> RegisteredModel
         }.get(field, "Unknown field.")
         errors.add(field, reason)
     errors.raise_if_any("The model was not changed.")
-    _require(actor, model, access.CHANGE)
     _model_field_errors(errors, changes)
     errors.raise_if_any("The model was not changed.")
     with transaction.atomic():
@@ -543,6 +545,9 @@ def training_run_create(
             errors.add("inputs", f"Snapshot {snapshot.pk} belongs to another team.")
     errors.raise_if_any("The training run was not recorded.")
     with transaction.atomic():
+        # The model row lock serialises run creation per model, so two requests
+        # with the same run id cannot both pass the check below.
+        _lock_model(model)
         existing = TrainingRun.objects.filter(
             model=model, external_run_id=external_run_id
         ).first()

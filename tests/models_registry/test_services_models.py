@@ -221,3 +221,10 @@ def test_a_failed_transaction_leaves_no_model_and_no_event(data_scientist, team)
         _register_then_fail(data_scientist, team)
     assert not RegisteredModel.objects.filter(name="doomed").exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_update_by_someone_who_cannot_see_the_model_reveals_no_fields(
+    other_data_scientist, credit_model
+):
+    with pytest.raises(ModelNotFound):
+        services.model_update(actor=other_data_scientist, model=credit_model, name="x")
