@@ -10,8 +10,8 @@ then sends it POST, PUT, PATCH and DELETE:
   a risk officer, a validator, a platform admin) are shown on the portal's
   pages, filled as their browser would send it.
 
-Each must be refused — 400/401/403/404/405/409/415/422, a redirect (to the login
-page, or back with an error message), or an HTML form shown again — and the
+Each must be refused — 400/401/403/404/405/409/415/422, a redirect to the login
+page or back with an error message, or an HTML form shown again — and the
 database must be exactly as before: every table's row count and a digest of
 every row's content, compared before and after each request.
 
@@ -29,6 +29,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 from django.apps import apps
+from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import Client
@@ -466,6 +467,15 @@ def changed_tables(before, after) -> set[str]:
 # --- The test -----------------------------------------------------------------------
 
 
+# Views that send a signed-in person on without doing anything.
+REDIRECTS_AWAY = {
+    "login": "the login page sends a signed-in person on to the home page",
+    "admin:logout": "the admin sends a person who is not staff on to its index, "
+    "which sends them to its login page",
+}
+LOGIN_VIEWS = {"login", "admin:login"}
+
+
 @dataclass
 class Attempt:
     url_name: str
@@ -474,19 +484,31 @@ class Attempt:
     body: str
     status: int
     content_type: str
+    # Where a redirect goes (its view name), and whether the request left an
+    # error or warning message for the next page.
+    redirect_to: str
+    has_error_message: bool
     changed: set[str]
 
     def __str__(self):
         return (
             f"{self.method.upper()} {self.path} ({self.url_name}, {self.body}) → "
-            f"{self.status} {self.content_type}"
+            f"{self.status} {self.content_type} {self.redirect_to}"
             + (f", changed {sorted(self.changed)}" if self.changed else "")
         )
 
     @property
     def is_refused(self) -> bool:
-        if self.status in REFUSED or self.status in REDIRECTS:
+        if self.status in REFUSED:
             return True
+        if self.status in REDIRECTS:
+            # To the login page (not allowed here), back with an error, or
+            # away from a page with nothing to do.
+            return (
+                self.redirect_to in LOGIN_VIEWS
+                or self.has_error_message
+                or self.url_name in REDIRECTS_AWAY
+            )
         # An HTML form shown again (that nothing changed is checked apart).
         return self.status == 200 and self.content_type.startswith("text/html")
 
@@ -596,6 +618,13 @@ def test_an_auditor_changes_nothing_through_any_url(world):
                 label,
                 response.status_code,
                 response.get("Content-Type", ""),
+                _view_name(response["Location"])
+                if response.status_code in REDIRECTS
+                else "",
+                any(
+                    message.level >= messages.WARNING
+                    for message in messages.get_messages(response.wsgi_request)
+                ),
                 changed,
             )
         )
