@@ -1,23 +1,42 @@
 """Reads for MLflow clients, limited to what the actor may see.
 
 Each read runs a fixed number of queries whatever the page size: the models or
-versions, then one query each for the tags, the aliases, the governed-alias
-configuration, the live full deployments and the latest versions of the page.
-A version's MLflow stage and its governed aliases are computed from the live
-deployments, never stored.
+versions (the permission check inside), one query for the tags, aliases,
+governed-alias configuration and live full deployments of the page, and for
+models one for their latest versions. A version's MLflow stage and its governed
+aliases are computed from the live deployments, never stored.
+
+The reads that MLflow clients repeat most (a model or a version by name, the
+page context, the latest versions) are fixed SQL texts run through
+``portal.db``, prepared once per connection; searches, whose filters vary,
+build their queries with the ORM.
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from approvals.models import Deployment, DeploymentStatus, Environment, Strategy
 from mlflow_bridge import errors, filters, mapping
-from mlflow_bridge.models import GovernedAlias, ModelAlias, RegisteredModelTag
+from mlflow_bridge.models import (
+    GovernedAlias,
+    ModelAlias,
+    RegisteredModelTag,
+    VersionLink,
+)
 from models_registry import access
-from models_registry.models import ModelVersion, RegisteredModel, VersionStatus
+from models_registry.models import (
+    Artifact,
+    ModelVersion,
+    RegisteredModel,
+    TrainingRun,
+    VersionStatus,
+)
+from portal import db
+from portal.models import Team
 
 
 @dataclass(frozen=True)
@@ -86,12 +105,6 @@ def governed_aliases() -> dict[str, int]:
     return dict(GovernedAlias.objects.values_list("alias", "environment_id"))
 
 
-def _in(column: str, values: list[int]) -> tuple[str, list[int]]:
-    if not values:
-        return "1 = 0", []
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
 def _context_sql(
     model_ids: list[int], version_ids: list[int] | None, with_tags: bool
 ) -> tuple[str, list]:
@@ -104,8 +117,8 @@ def _context_sql(
     version = ModelVersion._meta.db_table
     alias = ModelAlias._meta.db_table
     tag = RegisteredModelTag._meta.db_table
-    live_models, live_params = _in("d.model_id", model_ids)
-    alias_models, alias_params = _in("a.model_id", model_ids)
+    live_models, live_params = db.in_list("d.model_id", model_ids)
+    alias_models, alias_params = db.in_list("a.model_id", model_ids)
     parts = [
         f"SELECT 'governed', 0, g.alias, '', g.environment_id, 0, 0, 0 "  # noqa: S608
         f"FROM {governed} g",
@@ -120,11 +133,11 @@ def _context_sql(
     ]
     params: list = [*live_params, DeploymentStatus.ACTIVE, Strategy.FULL, *alias_params]
     if version_ids is not None:
-        alias_versions, version_params = _in("a.version_id", version_ids)
+        alias_versions, version_params = db.in_list("a.version_id", version_ids)
         parts[-1] += f" AND {alias_versions}"
         params += version_params
     if with_tags:
-        tag_models, tag_params = _in("t.model_id", model_ids)
+        tag_models, tag_params = db.in_list("t.model_id", model_ids)
         parts.append(
             f"SELECT 'tag', t.model_id, t.key, t.value, 0, 0, 0, 0 "  # noqa: S608
             f"FROM {tag} t WHERE {tag_models}"
@@ -142,10 +155,7 @@ def _context(
     """Everything the answers need besides the rows themselves, in one round
     trip: governed aliases, live full deployments, stored aliases and, if
     asked, the models' tags."""
-    sql, params = _context_sql(model_ids, version_ids, with_tags)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = db.rows(*_context_sql(model_ids, version_ids, with_tags))
     governed, live, stored = {}, {}, {}
     production, staging = set(), set()
     tags: dict[int, dict[str, str]] = {pk: {} for pk in model_ids}
@@ -162,29 +172,10 @@ def _context(
     return _Context(governed, live, production, staging, stored), tags
 
 
-# The columns MLflow answers show; the registry's JSON documents (cards,
-# metrics, feature specs) are not decoded for them. Other fields still load on
-# access, one query each.
-_VERSION_COLUMNS = (
-    "model_id",
-    "version",
-    "description",
-    "tags",
-    "status",
-    "created_at",
-    "updated_at",
-    "model__name",
-    "model__last_version_number",
-    "artifact__uri",
-    "artifact__sha256",
-    "artifact__size_bytes",
-    "artifact__format",
-    "training_run__external_run_id",
-    "registered_by__username",
-    "mlflow_link__run_id",
-    "mlflow_link__run_link",
-)
-_MODEL_COLUMNS = (
+# --- Fixed SQL for the repeated reads (portal.db) ------------------------------------
+
+_MODEL_FIELDS = (
+    "id",
     "name",
     "description",
     "created_at",
@@ -194,15 +185,135 @@ _MODEL_COLUMNS = (
     "domain",
     "regulatory_tier",
     "serving_mode",
-    "team__slug",
-    "created_by__username",
+    "team_id",
+    "created_by_id",
+)
+_VERSION_FIELDS = (
+    "id",
+    "model_id",
+    "version",
+    "description",
+    "tags",
+    "status",
+    "created_at",
+    "updated_at",
+    "artifact_id",
+    "training_run_id",
+    "registered_by_id",
 )
 
 
-def _versions_base() -> QuerySet:
-    return ModelVersion.objects.select_related(
-        "model", "artifact", "training_run", "registered_by", "mlflow_link"
-    ).only(*_VERSION_COLUMNS)
+_LIVE = (
+    "EXISTS (SELECT 1 FROM {deployment} d WHERE d.version_id = {alias}.id "
+    "AND d.status = %s AND d.strategy = %s)"
+)
+# The highest version of v's model that is not live, in (=) or out of (<>) the
+# archive.
+_HIGHEST_NOT_LIVE = (
+    "(SELECT o.version FROM {version} o WHERE o.model_id = v.model_id "
+    "AND o.status {comparison} %s AND NOT {live_o} ORDER BY o.version DESC LIMIT 1)"
+)
+_MODELS = (
+    "SELECT {model_columns}, t.slug, cu.username FROM {model} m "
+    "JOIN {team} t ON t.id = m.team_id JOIN {user} cu ON cu.id = m.created_by_id"
+)
+_VERSIONS = (
+    "SELECT {version_columns}, m.name, m.last_version_number, a.uri, a.sha256, "
+    "a.size_bytes, a.format, r.external_run_id, ru.username, l.id, l.run_id, "
+    "l.run_link FROM {version} v JOIN {model} m ON m.id = v.model_id "
+    "JOIN {artifact} a ON a.id = v.artifact_id "
+    "LEFT JOIN {run} r ON r.id = v.training_run_id "
+    "JOIN {user} ru ON ru.id = v.registered_by_id "
+    "LEFT JOIN {link} l ON l.version_id = v.id"
+)
+
+
+@cache
+def _sql() -> dict[str, str]:
+    """The SELECTs of models and versions with what answers show of their
+    related rows (aliases: m model, v version), and the conditions of
+    "latest versions"."""
+    names = {
+        "model": RegisteredModel._meta.db_table,
+        "version": ModelVersion._meta.db_table,
+        "team": Team._meta.db_table,
+        "user": get_user_model()._meta.db_table,
+        "artifact": Artifact._meta.db_table,
+        "run": TrainingRun._meta.db_table,
+        "link": VersionLink._meta.db_table,
+        "deployment": Deployment._meta.db_table,
+        "model_columns": ", ".join(f"m.{name}" for name in _MODEL_FIELDS),
+        "version_columns": ", ".join(f"v.{name}" for name in _VERSION_FIELDS),
+    }
+    names["live_o"] = _LIVE.format(alias="o", **names)
+    return {
+        "models": _MODELS.format(**names),
+        "versions": _VERSIONS.format(**names),
+        "live": _LIVE.format(alias="v", **names),
+        "highest_other": _HIGHEST_NOT_LIVE.format(comparison="<>", **names),
+        "highest_archived": _HIGHEST_NOT_LIVE.format(comparison="=", **names),
+    }
+
+
+def _visible(actor, model_column: str) -> tuple[str, list]:
+    """The condition limiting rows to models the actor may see."""
+    if not access.may(actor):
+        return "1 = 0", []
+    if actor.is_superuser:
+        return "1 = 1", []
+    return access.holding_sql(actor, access.VIEW, model_column)
+
+
+def _model_row(row) -> RegisteredModel:
+    count = len(_MODEL_FIELDS)
+    model = db.instance(RegisteredModel, _MODEL_FIELDS, row[:count])
+    model.team = db.instance(Team, ("id", "slug"), (model.team_id, row[count]))
+    model.created_by = db.instance(
+        get_user_model(), ("id", "username"), (model.created_by_id, row[count + 1])
+    )
+    return model
+
+
+def _version_row(row) -> ModelVersion:
+    count = len(_VERSION_FIELDS)
+    version = db.instance(ModelVersion, _VERSION_FIELDS, row[:count])
+    (name, last_number, uri, sha256, size, format_, run_id, username) = row[
+        count : count + 8
+    ]
+    link_id, link_run_id, run_link = row[count + 8 :]
+    version.model = db.instance(
+        RegisteredModel,
+        ("id", "name", "last_version_number"),
+        (version.model_id, name, last_number),
+    )
+    version.artifact = db.instance(
+        Artifact,
+        ("id", "uri", "sha256", "size_bytes", "format"),
+        (version.artifact_id, uri, sha256, size, format_),
+    )
+    version.training_run = (
+        db.instance(
+            TrainingRun, ("id", "external_run_id"), (version.training_run_id, run_id)
+        )
+        if version.training_run_id is not None
+        else None
+    )
+    version.registered_by = db.instance(
+        get_user_model(), ("id", "username"), (version.registered_by_id, username)
+    )
+    if link_id is None:
+        ModelVersion.mlflow_link.related.set_cached_value(version, None)
+    else:
+        version.mlflow_link = db.instance(
+            VersionLink,
+            ("id", "version_id", "run_id", "run_link"),
+            (link_id, version.pk, link_run_id, run_link),
+        )
+    return version
+
+
+def _live_params() -> list:
+    return [DeploymentStatus.ACTIVE, Strategy.FULL]
 
 
 # --- Filters and ordering -------------------------------------------------------------
@@ -394,16 +505,13 @@ def _with_tiebreaks(fields: list[str], tiebreaks: list[str]) -> list[str]:
 
 
 def model_get(*, actor, name: str) -> RegisteredModel:
-    model = (
-        access.models_for(actor)
-        .select_related("team", "created_by")
-        .only(*_MODEL_COLUMNS)
-        .filter(name=name)
-        .first()
+    visible, params = _visible(actor, "m.id")
+    found = db.rows(
+        f"{_sql()['models']} WHERE m.name = %s AND {visible}", [name, *params]
     )
-    if model is None:
+    if not found:
         raise errors.does_not_exist(f"Registered Model with name={name} not found")
-    return model
+    return _model_row(found[0])
 
 
 def model_views(models: list[RegisteredModel]) -> list[ModelView]:
@@ -446,56 +554,29 @@ def _highest_per_stage(versions, context: _Context) -> dict[int, list[VersionVie
 def _latest_exact(ids: list[int], context: _Context) -> dict[int, list[VersionView]]:
     """The highest version in each MLflow stage, per model (one query): the live
     ones, and the highest archived and highest other version that is not live."""
-    live = Deployment.objects.filter(
-        version=OuterRef("pk"), status=DeploymentStatus.ACTIVE, strategy=Strategy.FULL
+    sql = _sql()
+    models, params = db.in_list("v.model_id", ids)
+    found = db.rows(
+        f"{sql['versions']} WHERE {models} AND ({sql['live']} "
+        f"OR v.version = {sql['highest_other']} "
+        f"OR v.version = {sql['highest_archived']})",
+        [
+            *params,
+            *_live_params(),
+            VersionStatus.ARCHIVED,
+            *_live_params(),
+            VersionStatus.ARCHIVED,
+            *_live_params(),
+        ],
     )
-    not_live = ModelVersion.objects.filter(model_id=OuterRef("model_id")).exclude(
-        Exists(live)
-    )
-    archived = Q(status=VersionStatus.ARCHIVED)
-    highest_archived = not_live.filter(archived).order_by("-version").values("version")
-    highest_other = not_live.exclude(archived).order_by("-version").values("version")
-    versions = _versions_base().filter(
-        Q(model_id__in=ids)
-        & (
-            Q(pk__in=[pk for pk, _ in context.live.values()])
-            | Q(version=Subquery(highest_other[:1]))
-            | Q(version=Subquery(highest_archived[:1]))
-        )
-    )
-    return _highest_per_stage(versions, context)
+    return _highest_per_stage([_version_row(row) for row in found], context)
 
 
 def _latest_versions(
     models: list[RegisteredModel], context: _Context
 ) -> dict[int, list[VersionView]]:
-    """What model answers list as ``latest_versions``: the newest version and
-    the live ones (one simple query). Only when the newest version is itself
-    live or archived is the exact per-stage query run, for those models."""
-    live_ids = [pk for pk, _ in context.live.values()]
-    newest_or_live = Q(
-        model_id__in=[model.pk for model in models],
-        version=F("model__last_version_number"),
-    )
-    if live_ids:
-        newest_or_live |= Q(pk__in=live_ids)
-    versions = list(_versions_base().filter(newest_or_live))
-    newest = {
-        version.model_id: version
-        for version in versions
-        if version.version == version.model.last_version_number
-    }
-    redo = [
-        model_id
-        for model_id, version in newest.items()
-        if version.pk in live_ids or version.status == VersionStatus.ARCHIVED
-    ]
-    latest = _highest_per_stage(
-        [version for version in versions if version.model_id not in redo], context
-    )
-    if redo:
-        latest.update(_latest_exact(redo, context))
-    return latest
+    """What model answers list as ``latest_versions``."""
+    return _latest_exact([model.pk for model in models], context)
 
 
 def model_search(
@@ -506,16 +587,30 @@ def model_search(
     offset: int,
     limit: int,
 ) -> tuple[list[ModelView], bool]:
-    """A page of visible models and whether another page follows."""
-    models = filter_models(
-        access.models_for(actor)
-        .select_related("team", "created_by")
-        .only(*_MODEL_COLUMNS),
-        filters.parse(filter_string),
-    )
+    """A page of visible models and whether another page follows (as
+    version_search)."""
+    models = filter_models(access.models_for(actor), filters.parse(filter_string))
     ordering = _with_tiebreaks(_ordering(order_by, _MODEL_ORDER), ["name"])
-    rows = list(models.order_by(*ordering)[offset : offset + limit + 1])
-    return model_views(rows[:limit]), len(rows) > limit
+    ids = list(
+        models.order_by(*ordering).values_list("pk", flat=True)[
+            offset : offset + limit + 1
+        ]
+    )
+    return model_views(_models_by_id(ids[:limit])), len(ids) > limit
+
+
+def _models_by_id(ids: list[int]) -> list[RegisteredModel]:
+    """The models with these ids, in this order (one query)."""
+    if not ids:
+        return []
+    condition, params = db.in_list("m.id", ids)
+    found = {
+        model.pk: model
+        for model in map(
+            _model_row, db.rows(f"{_sql()['models']} WHERE {condition}", params)
+        )
+    }
+    return [found[pk] for pk in ids]
 
 
 def latest_versions(*, actor, name: str, stages: list[str]) -> list[VersionView]:
@@ -549,21 +644,16 @@ def version_views(versions: list[ModelVersion]) -> list[VersionView]:
 
 
 def version_get(*, actor, name: str, number: int) -> ModelVersion:
-    # Two plain queries rather than one with the permission subqueries inside
-    # the version's joins: PostgreSQL plans that one ten times slower.
-    model = (
-        access.models_for(actor).filter(name=name).values_list("pk", flat=True).first()
+    visible, params = _visible(actor, "m.id")
+    found = db.rows(
+        f"{_sql()['versions']} WHERE m.name = %s AND v.version = %s AND {visible}",
+        [name, number, *params],
     )
-    version = (
-        _versions_base().filter(model_id=model, version=number).first()
-        if model is not None
-        else None
-    )
-    if version is None:
+    if not found:
         raise errors.does_not_exist(
             f"Model Version (name={name}, version={number}) not found"
         )
-    return version
+    return _version_row(found[0])
 
 
 def version_search(
@@ -574,17 +664,38 @@ def version_search(
     offset: int,
     limit: int,
 ) -> tuple[list[VersionView], bool]:
+    """A page of visible versions and whether another page follows: the ids
+    of the page from the filtered, ordered query, then their rows with the
+    fixed SQL."""
     clauses = filters.parse(filter_string)
-    # The visible models' ids first (see version_get).
-    visible = list(access.models_for(actor).values_list("pk", flat=True))
-    versions = filter_versions(_versions_base().filter(model_id__in=visible), clauses)
+    versions = filter_versions(
+        access.limit_to(actor, ModelVersion.objects.all(), "model_id"), clauses
+    )
     ordering = _ordering(
         order_by or ["last_updated_timestamp DESC", "name ASC", "version_number DESC"],
         _VERSION_ORDER,
     )
     ordering = _with_tiebreaks(ordering, ["model__name", "-version"])
-    rows = list(versions.order_by(*ordering)[offset : offset + limit + 1])
-    return version_views(rows[:limit]), len(rows) > limit
+    ids = list(
+        versions.order_by(*ordering).values_list("pk", flat=True)[
+            offset : offset + limit + 1
+        ]
+    )
+    return version_views(_versions_by_id(ids[:limit])), len(ids) > limit
+
+
+def _versions_by_id(ids: list[int]) -> list[ModelVersion]:
+    """The versions with these ids, in this order (one query)."""
+    if not ids:
+        return []
+    condition, params = db.in_list("v.id", ids)
+    found = {
+        version.pk: version
+        for version in map(
+            _version_row, db.rows(f"{_sql()['versions']} WHERE {condition}", params)
+        )
+    }
+    return [found[pk] for pk in ids]
 
 
 def version_by_alias(*, actor, name: str, alias: str) -> VersionView:
@@ -614,5 +725,4 @@ def version_by_alias(*, actor, name: str, alias: str) -> VersionView:
         number = context.stored[model.pk][alias][1]
     else:
         raise errors.invalid(f"Registered model alias {alias} not found.")
-    version = _versions_base().get(model=model, version=number)
-    return context.version_view(version)
+    return context.version_view(version_get(actor=actor, name=name, number=number))

@@ -5,9 +5,20 @@ if they hold the *global* ``view_registeredmodel`` permission (auditors and
 platform admins), otherwise only models on which they, or one of their groups
 (their team), hold the *object* permission. Object permissions live in the direct
 foreign-key tables of django-guardian, so they die with their model.
+
+The rule is written once, as SQL (:func:`holding_sql`), and reaches querysets
+as the :class:`Holding` expression. Global and object permissions are checked in
+the same statement, so limiting a query to what someone may see costs no
+queries of its own, and the SQL text depends only on the permission asked for,
+so PostgreSQL can keep it prepared (``portal.db``).
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from functools import cache
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BooleanField, Expression, F, QuerySet
 
 from models_registry.models import (
     RegisteredModel,
@@ -28,32 +39,116 @@ def sees_all_models(actor) -> bool:
     return actor.is_superuser or actor.has_perm(f"models_registry.{VIEW}")
 
 
-def _holding(actor, codename: str, model_ref) -> Q:
-    user_rows = RegisteredModelUserObjectPermission.objects.filter(
-        content_object=model_ref, user=actor, permission__codename=codename
+@cache
+def _templates() -> dict[bool, str]:
+    """The SQL of the rule with ``{model}`` for the model id column and five
+    parameters (app label, codename, then the actor's id four times); with and without
+    the global permission, which counts for VIEW only."""
+    user = get_user_model()
+    tables = {
+        "permission": Permission._meta.db_table,
+        "content_type": ContentType._meta.db_table,
+        "user_permissions": user.user_permissions.through._meta.db_table,
+        "user_groups": user.groups.through._meta.db_table,
+        "group_permissions": Group.permissions.through._meta.db_table,
+        "user_objects": RegisteredModelUserObjectPermission._meta.db_table,
+        "group_objects": RegisteredModelGroupObjectPermission._meta.db_table,
+    }
+    held_globally = (
+        "EXISTS (SELECT 1 FROM {user_permissions} gh_up "
+        "WHERE gh_up.user_id = %s AND gh_up.permission_id = gh_p.id) "
+        "OR EXISTS (SELECT 1 FROM {user_groups} gh_ug "
+        "JOIN {group_permissions} gh_gp ON gh_gp.group_id = gh_ug.group_id "
+        "WHERE gh_ug.user_id = %s AND gh_gp.permission_id = gh_p.id) OR "
     )
-    group_rows = RegisteredModelGroupObjectPermission.objects.filter(
-        content_object=model_ref, group__user=actor, permission__codename=codename
+    held_on_object = (
+        "EXISTS (SELECT 1 FROM {user_objects} gh_uo "
+        "WHERE gh_uo.content_object_id = {{model}} AND gh_uo.user_id = %s "
+        "AND gh_uo.permission_id = gh_p.id) "
+        "OR EXISTS (SELECT 1 FROM {group_objects} gh_go "
+        "JOIN {user_groups} gh_og ON gh_og.group_id = gh_go.group_id "
+        "WHERE gh_go.content_object_id = {{model}} AND gh_og.user_id = %s "
+        "AND gh_go.permission_id = gh_p.id)"
     )
-    return Q(Exists(user_rows)) | Q(Exists(group_rows))
+    head = (
+        "EXISTS (SELECT 1 FROM {permission} gh_p "
+        "JOIN {content_type} gh_ct ON gh_ct.id = gh_p.content_type_id "
+        "WHERE gh_ct.app_label = %s AND gh_p.codename = %s AND ("
+    )
+    return {
+        with_global: (
+            head + (held_globally if with_global else "") + held_on_object
+        ).format(**tables)
+        + "))"
+        for with_global in (True, False)
+    }
+
+
+def holding_sql(actor, codename: str, model_column: str) -> tuple[str, list]:
+    """SQL that is true where the actor holds ``codename`` on the model whose
+    id is ``model_column`` (an active, non-superuser actor; see models_for)."""
+    with_global = codename == VIEW
+    sql = _templates()[with_global].replace("{model}", model_column)
+    app_label = RegisteredModel._meta.app_label
+    return sql, [app_label, codename] + [actor.pk] * (4 if with_global else 2)
+
+
+class Holding(Expression):
+    """``holding_sql`` as a queryset condition on the model at ``ref`` (a
+    field path to a RegisteredModel id). The column is compiled by Django, so
+    the expression stays right inside subqueries and joins."""
+
+    conditional = True
+
+    def __init__(self, actor, codename: str, ref: str = "pk"):
+        super().__init__(output_field=BooleanField())
+        self.actor, self.codename, self.ref = actor, codename, ref
+        self.column = F(ref)
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, expressions):
+        (self.column,) = expressions
+
+    def as_sql(self, compiler, connection):
+        column_sql, column_params = compiler.compile(self.column)
+        if column_params:  # a plain column has none
+            raise ValueError("Holding needs a column reference.")
+        return holding_sql(self.actor, self.codename, column_sql)
+
+    def __repr__(self):
+        return f"Holding({self.actor.pk}, {self.codename!r}, {self.ref!r})"
+
+
+def may(actor) -> bool:
+    """Whether the actor may hold anything at all (authenticated and active)."""
+    return bool(getattr(actor, "is_authenticated", False) and actor.is_active)
 
 
 def models_for(
     actor, codename: str = VIEW, queryset: QuerySet | None = None
 ) -> QuerySet:
-    """The models on which the actor holds ``codename`` (one query when evaluated)."""
+    """The models on which the actor holds ``codename`` (one query when
+    evaluated, the permission check included)."""
     queryset = RegisteredModel.objects.all() if queryset is None else queryset
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+    return limit_to(actor, queryset, "pk", codename)
+
+
+def limit_to(actor, queryset: QuerySet, ref: str, codename: str = VIEW) -> QuerySet:
+    """Rows of ``queryset`` whose model (the RegisteredModel id at ``ref``) the
+    actor holds ``codename`` on; e.g. ``limit_to(actor, versions, "model_id")``."""
+    if not may(actor):
         return queryset.none()
-    if actor.is_superuser or (codename == VIEW and sees_all_models(actor)):
+    if actor.is_superuser:
         return queryset
-    return queryset.filter(_holding(actor, codename, OuterRef("pk")))
+    return queryset.filter(Holding(actor, codename, ref))
 
 
 def model_permissions(actor, model: RegisteredModel) -> frozenset[str]:
     """Every object permission codename the actor holds on the model (cached)."""
-    cache = actor.__dict__.setdefault("_gatehouse_model_permissions", {})
-    if model.pk not in cache:
+    cache_ = actor.__dict__.setdefault("_gatehouse_model_permissions", {})
+    if model.pk not in cache_:
         user_codenames = RegisteredModelUserObjectPermission.objects.filter(
             content_object=model, user=actor
         ).values_list("permission__codename", flat=True)
@@ -63,12 +158,12 @@ def model_permissions(actor, model: RegisteredModel) -> frozenset[str]:
         codenames = set(user_codenames.union(group_codenames))
         if actor.is_superuser or sees_all_models(actor):
             codenames.add(VIEW)
-        cache[model.pk] = frozenset(codenames)
-    return cache[model.pk]
+        cache_[model.pk] = frozenset(codenames)
+    return cache_[model.pk]
 
 
 def has_model_permission(actor, model: RegisteredModel, codename: str) -> bool:
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+    if not may(actor):
         return False
     if actor.is_superuser:
         return True

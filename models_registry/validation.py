@@ -13,8 +13,10 @@ COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:[-+][0-9A-Za-z.-]+)?$"
 )
+# runs:/, models:/ and mlflow-artifacts:/ (an MLflow tracking server's proxied
+# artifact store) are how MLflow clients name artifacts.
 URI_SCHEMES = ("s3://", "gs://", "az://", "abfss://", "file://", "https://", "runs:/",
-               "models:/")  # fmt: skip
+               "models:/", "mlflow-artifacts:/")  # fmt: skip
 DIRECTIONS = ("higher", "lower")
 
 # Things that must never be stored: cloud keys, private keys, tokens, passwords in

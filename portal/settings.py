@@ -104,6 +104,13 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The hottest reads run as server-side prepared statements on PostgreSQL
+# (portal/db.py); 0 sends them unprepared (PgBouncer before 1.21). Django turns
+# psycopg's prepared statements off unless OPTIONS names a threshold; its own
+# queries bind parameters on the client and are never prepared either way.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 
 # --- Auth -----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -258,6 +265,14 @@ CELERY_BEAT_SCHEDULE = {
 # workers down.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=60)
+
+# --- Lineage reports ------------------------------------------------------------
+# Reports with more rows than this are prepared by a worker (the page follows
+# its progress) instead of in the request.
+REPORT_SYNC_MAX_ROWS = env.int("REPORT_SYNC_MAX_ROWS", default=5000)
+# How many audit events the HTML and PDF reports list, newest first (JSON and
+# CSV list all of them).
+REPORT_INLINE_AUDIT_EVENTS = env.int("REPORT_INLINE_AUDIT_EVENTS", default=100)
 
 # --- Monitoring -----------------------------------------------------------------
 # Limits of one pushed batch: a bigger body answers 413, more rows or feature

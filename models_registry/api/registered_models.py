@@ -273,10 +273,10 @@ class ModelVersionListRegister(RegistryView):
             "answers **200** with the existing version and writes nothing; a new "
             "version answers **201**. Version numbers are gapless per model.\n\n"
             "Refused with field errors: a malformed sha256, an unknown URI scheme "
-            "(s3, gs, az, abfss, file, https, runs:/, models:/), non-finite "
-            "numbers, and anything that looks like a credential (cloud keys, "
-            "private keys, bearer tokens, passwords in URIs) in parameters, tags, "
-            "description or card text."
+            "(s3, gs, az, abfss, file, https, runs:/, models:/, mlflow-artifacts:/), "
+            "non-finite numbers, and anything that looks like a credential (cloud "
+            "keys, private keys, bearer tokens, passwords in URIs) in parameters, "
+            "tags, description or card text."
         ),
         parameters=[MODEL_NAME],
         request=VersionRegisterInput,

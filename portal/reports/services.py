@@ -42,12 +42,12 @@ class ReportExportNotFound(NotFound):
 
 def inline_audit_event_limit() -> int:
     """How many audit events the HTML and PDF list (JSON and CSV list all)."""
-    return getattr(settings, "REPORT_INLINE_AUDIT_EVENTS", 100)
+    return settings.REPORT_INLINE_AUDIT_EVENTS
 
 
 def sync_row_limit() -> int:
     """Reports with more rows than this are prepared in the background."""
-    return getattr(settings, "REPORT_SYNC_MAX_ROWS", 5000)
+    return settings.REPORT_SYNC_MAX_ROWS
 
 
 def _check_format(export_format: str, allowed: tuple[str, ...]) -> None:

@@ -1,4 +1,5 @@
-"""The portal's runtime role can append and read audit events, and nothing more."""
+"""The portal's runtime role can append and read audit events and checkpoints,
+and nothing more."""
 
 import uuid
 
@@ -71,6 +72,9 @@ def test_runtime_role_reads_and_appends(runtime_role):
             "must be owner",
         ),
         ("SET session_replication_role = replica", "permission denied"),
+        ("UPDATE audit_auditcheckpoint SET head_hash = 'forged'", "permission denied"),
+        ("DELETE FROM audit_auditcheckpoint", "permission denied"),
+        ("TRUNCATE audit_auditcheckpoint", "permission denied"),
     ],
 )
 def test_runtime_role_cannot_change_events_or_switch_triggers_off(

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db
 VERSIONS = f"{API}models/credit-scoring/versions/"
 SHA_MESSAGE = "Must be a SHA-256 digest: 64 lowercase hexadecimal characters."
 SCHEME_MESSAGE = (
-    "Unknown URI scheme; use one of s3, gs, az, abfss, file, https, runs, models."
+    "Unknown URI scheme; use one of s3, gs, az, abfss, file, https, runs, models, "
+    "mlflow-artifacts."
 )
 
 
@@ -121,6 +122,7 @@ def test_unknown_uri_scheme(client, credit_model, uri):
         "https://models.example.com/model.pkl",
         "runs:/0a1b2c/model",
         "models:/credit-scoring/3",
+        "mlflow-artifacts:/1/0a1b2c/artifacts/model",
     ],
 )
 def test_known_uri_schemes_are_accepted(client, credit_model, uri):

@@ -248,3 +248,28 @@ def test_impact_api_is_in_the_schema(client, auditor):
     assert response.status_code == 200
     operation = response.json()["paths"]["/api/v1/datasets/{id}/impact"]["get"]
     assert operation["operationId"] == "datasets_impact"
+
+
+def test_record_pages_link_to_their_lineage_reports_and_impact(client, world, auditor):
+    logged_in(client, auditor)
+    model, version, snapshot = world.model, world.v1, world.snap["z"]
+    pages = {
+        reverse("registry:model-detail", args=[model.name]): [
+            reverse("registry:model-lineage", args=[model.name]),
+            reverse("reports:model-report", args=[model.name]),
+            reverse("reports:model-report", args=[model.name]) + "?format=pdf",
+        ],
+        reverse("registry:version-detail", args=[model.name, version.version]): [
+            reverse("registry:version-lineage", args=[model.name, version.version]),
+            reverse("reports:version-report", args=[model.name, version.version])
+            + "?format=csv",
+        ],
+        reverse("registry:dataset-detail", args=[snapshot.pk]): [
+            reverse("registry:dataset-impact", args=[snapshot.pk]),
+        ],
+    }
+    for page, links in pages.items():
+        body = client.get(page).content.decode()
+        for link in links:
+            assert f'href="{link}"' in body, (page, link)
+            assert client.get(link).status_code == 200, link

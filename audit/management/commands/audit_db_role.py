@@ -2,15 +2,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from psycopg import sql
 
-from audit.models import AuditEvent
+from audit.models import AuditCheckpoint, AuditEvent
+
+# Append-only tables: the runtime role may read them and add rows, nothing else.
+APPEND_ONLY = (AuditEvent, AuditCheckpoint)
 
 
 class Command(BaseCommand):
     help = (
         "Create (or update) the PostgreSQL role the portal runs as. It does not own "
         "any table, may read and write the portal's tables, and may only SELECT and "
-        "INSERT audit events: it cannot UPDATE, DELETE or TRUNCATE them, nor disable "
-        "their triggers. Run it as the owner of the schema after every migrate."
+        "INSERT audit events and checkpoints: it cannot UPDATE, DELETE or TRUNCATE "
+        "them, nor disable their triggers. Run it as the owner of the schema after "
+        "every migrate."
     )
 
     def add_arguments(self, parser):
@@ -45,7 +49,6 @@ class Command(BaseCommand):
 def role_statements(*, role: str, password: str | None, owner: str, database: str):
     """The SQL that creates the role and its grants; safe to run again."""
     ident = sql.Identifier(role)
-    audit_table = sql.Identifier(AuditEvent._meta.db_table)
     statements = [
         sql.SQL(
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) "
@@ -67,12 +70,16 @@ def role_statements(*, role: str, password: str | None, owner: str, database: st
         sql.SQL(
             "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"
         ).format(role=ident),
-        sql.SQL(
-            "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {table} "
-            "FROM {role}"
-        ).format(table=audit_table, role=ident),
-        sql.SQL("GRANT SELECT, INSERT ON {table} TO {role}").format(
-            table=audit_table, role=ident
+        *(
+            statement.format(table=sql.Identifier(model._meta.db_table), role=ident)
+            for model in APPEND_ONLY
+            for statement in (
+                sql.SQL(
+                    "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {table} "
+                    "FROM {role}"
+                ),
+                sql.SQL("GRANT SELECT, INSERT ON {table} TO {role}"),
+            )
         ),
         sql.SQL(
             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "

@@ -1,0 +1,118 @@
+"""Fixed SQL texts on the hottest read paths, prepared once per connection.
+
+Django sends every query as new text for PostgreSQL to parse and plan; for the
+short reads that an API client repeats thousands of times, planning costs more
+than running them. ``rows`` runs a query whose text does not change from call
+to call as a server-side prepared statement (psycopg prepares it on its first
+use on a connection and reuses the plan after), through Django's cursor
+wrappers, so query logging, ``CaptureQueriesContext`` and execute wrappers see
+it like any other query. On other databases (the demo's SQLite) it is an
+ordinary query.
+
+Behind PgBouncer in transaction mode, prepared statements need PgBouncer 1.21
+or later with ``max_prepared_statements`` set; or set ``DB_PREPARED_STATEMENTS``
+to 0 to send these queries unprepared.
+
+``in_list`` keeps texts with an ``IN`` list fixed for lists of up to 1,024
+values: it pads the list to the next power of two by repeating its last value,
+so a page of results takes one of eleven texts rather than one per length.
+
+``instance`` turns the columns of such a row into a model instance the way the
+ORM would (the backend's and the fields' converters, e.g. JSON and SQLite's
+dates); the fields it was not given load on access, as with ``only()``.
+"""
+
+from functools import cache
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Model
+
+_PADDED_UP_TO = 1024
+
+
+def _prepared_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):
+        logged = False
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            super().execute(query, params, prepare=True, binary=binary)
+            if self.logged:
+                # psycopg keeps the query it sent only when it was sent
+                # unprepared; Django's query log reads it from there.
+                self._query = self._convert_query(query, params)
+            return self
+
+    return PreparedCursor
+
+
+_PREPARED_CURSOR = None
+
+
+def _cursor():
+    global _PREPARED_CURSOR
+    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        return connection.cursor()
+    if _PREPARED_CURSOR is None:
+        _PREPARED_CURSOR = _prepared_cursor_class()
+    # Django's own cursor first: it runs the connection health check and
+    # (re)connects; the prepared cursor then shares the connection.
+    connection.cursor().close()
+    with connection.wrap_database_errors:
+        raw = _PREPARED_CURSOR(connection.connection)
+    if connection.queries_logged:
+        raw.logged = True
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+def rows(sql: str, params: list | tuple = ()) -> list[tuple]:
+    """All rows of one query with a fixed text (see the module's note)."""
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def in_list(column: str, values: list) -> tuple[str, list]:
+    """``column IN (…)`` for the values, padded to few distinct texts; never
+    empty (no values match nothing)."""
+    if not values:
+        return "1 = 0", []
+    values = list(values)
+    if len(values) <= _PADDED_UP_TO:
+        size = 1 << (len(values) - 1).bit_length()
+        values += [values[-1]] * (size - len(values))
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
+@cache
+def _reading(model: type[Model], attnames: tuple[str, ...], vendor: str):
+    """Per column, in the model's field order (which ``from_db`` expects):
+    its position in the row, its column expression and its converters."""
+    position = {
+        field.attname: index for index, field in enumerate(model._meta.concrete_fields)
+    }
+    result = []
+    for index, attname in sorted(
+        enumerate(attnames), key=lambda item: position[item[1]]
+    ):
+        column = model._meta.get_field(attname).get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column)
+        functions += column.get_db_converters(connection)
+        result.append((index, column, functions))
+    names = tuple(attname for attname in sorted(attnames, key=position.__getitem__))
+    return names, result
+
+
+def instance(model: type[Model], attnames: tuple[str, ...], values) -> Model:
+    """A ``model`` instance from raw column values, in ``attnames`` order."""
+    names, reading = _reading(model, attnames, connection.vendor)
+    converted = []
+    for index, column, functions in reading:
+        value = values[index]
+        for function in functions:
+            value = function(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, names, converted)

@@ -1,0 +1,112 @@
+"""The one visibility rule (models_registry.access), as SQL inside querysets:
+it must agree with the per-object check for everyone, count the global
+permission for VIEW only, stay right inside subqueries and take effect at once
+when a grant is taken away."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from guardian.shortcuts import assign_perm, remove_perm
+
+from models_registry import access
+from models_registry.models import ModelVersion, RegisteredModel
+from portal import roles
+from tests.conftest import make_user
+from tests.models_registry import factories
+
+pytestmark = pytest.mark.django_db
+
+CODENAMES = (access.VIEW, access.CHANGE, access.REGISTER, access.REVIEW)
+
+
+@pytest.fixture
+def world(data_scientist, other_data_scientist, team, other_team):
+    credit = factories.make_model(data_scientist, team, name="credit")
+    feed = factories.make_model(other_data_scientist, other_team, name="feed")
+    factories.make_version(data_scientist, credit)
+    factories.make_version(other_data_scientist, feed)
+    return credit, feed
+
+
+@pytest.fixture
+def people(data_scientist, other_data_scientist, reviewer, auditor, outsider):
+    direct = make_user("dir")
+    global_direct = make_user("glo")
+    global_direct.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="models_registry", codename=access.VIEW
+        )
+    )
+    inactive = make_user("ina", roles.AUDITOR, is_active=False)
+    superuser = make_user("root", is_superuser=True)
+    return {
+        "team member": data_scientist,
+        "other team": other_data_scientist,
+        "reviewer": reviewer,
+        "auditor (group)": auditor,
+        "global (user)": global_direct,
+        "direct grant": direct,
+        "outsider": outsider,
+        "inactive auditor": inactive,
+        "superuser": superuser,
+    }
+
+
+def test_sql_rule_agrees_with_the_per_object_check(world, people):
+    credit, feed = world
+    assign_perm(access.VIEW, people["direct grant"], credit)
+    assign_perm(access.REVIEW, people["reviewer"], feed)
+    for label, person in people.items():
+        for codename in CODENAMES:
+            expected = {
+                model.name
+                for model in (credit, feed)
+                if access.has_model_permission(person, model, codename)
+            }
+            got = set(
+                access.models_for(person, codename).values_list("name", flat=True)
+            )
+            assert got == expected, (label, codename)
+
+
+def test_global_permission_counts_for_view_only(world, people):
+    auditor = people["auditor (group)"]
+    assert access.models_for(auditor).count() == 2
+    assert not access.models_for(auditor, access.CHANGE).exists()
+    assert not access.models_for(people["global (user)"], access.REGISTER).exists()
+    assert not access.models_for(people["inactive auditor"]).exists()
+
+
+def test_rule_holds_inside_subqueries_and_through_joins(world, data_scientist):
+    credit, _ = world
+    visible = access.models_for(data_scientist)
+    versions = ModelVersion.objects.filter(model__in=visible)
+    assert {version.model_id for version in versions} == {credit.pk}
+    joined = ModelVersion.objects.filter(
+        access.Holding(data_scientist, access.VIEW, "model_id")
+    )
+    assert {version.model_id for version in joined} == {credit.pk}
+    # Both sides of a query holding the rule twice, for two people.
+    both = RegisteredModel.objects.filter(
+        access.Holding(data_scientist, access.VIEW)
+    ).filter(pk__in=access.models_for(data_scientist, access.CHANGE))
+    assert list(both.values_list("name", flat=True)) == ["credit"]
+
+
+def test_taking_a_grant_away_takes_effect_at_once(world, data_scientist, team):
+    credit, _ = world
+    assert access.models_for(data_scientist).filter(pk=credit.pk).exists()
+    data_scientist.groups.remove(team.group)
+    assert not access.models_for(data_scientist).exists()
+    direct = make_user("direct")
+    assign_perm(access.VIEW, direct, credit)
+    assert access.models_for(direct).count() == 1
+    remove_perm(access.VIEW, direct, credit)
+    assert not access.models_for(direct).exists()
+
+
+def test_checking_costs_no_queries_of_its_own(
+    world, auditor, data_scientist, django_assert_num_queries
+):
+    for person in (auditor, data_scientist):
+        with django_assert_num_queries(1):
+            list(access.models_for(person))
