@@ -255,6 +255,22 @@ def _sql() -> dict[str, str]:
     }
 
 
+def _page(ordered: QuerySet, offset: int, limit: int) -> tuple[list[int], bool]:
+    """The ids of one page of an ordered query, and whether another follows."""
+    ids = list(ordered.values_list("pk", flat=True)[offset : offset + limit + 1])
+    return ids[:limit], len(ids) > limit
+
+
+def _by_id(ids: list[int], select: str, column: str, build) -> list:
+    """The rows with these ids, built into records, in this order (one query)."""
+    if not ids:
+        return []
+    condition, params = db.in_list(column, ids)
+    rows = db.rows(f"{select} WHERE {condition}", params)
+    found = {record.pk: record for record in map(build, rows)}
+    return [found[pk] for pk in ids]
+
+
 def _visible(actor, model_column: str) -> tuple[str, list]:
     """The condition limiting rows to models the actor may see."""
     if not access.may(actor):
@@ -591,26 +607,8 @@ def model_search(
     version_search)."""
     models = filter_models(access.models_for(actor), filters.parse(filter_string))
     ordering = _with_tiebreaks(_ordering(order_by, _MODEL_ORDER), ["name"])
-    ids = list(
-        models.order_by(*ordering).values_list("pk", flat=True)[
-            offset : offset + limit + 1
-        ]
-    )
-    return model_views(_models_by_id(ids[:limit])), len(ids) > limit
-
-
-def _models_by_id(ids: list[int]) -> list[RegisteredModel]:
-    """The models with these ids, in this order (one query)."""
-    if not ids:
-        return []
-    condition, params = db.in_list("m.id", ids)
-    found = {
-        model.pk: model
-        for model in map(
-            _model_row, db.rows(f"{_sql()['models']} WHERE {condition}", params)
-        )
-    }
-    return [found[pk] for pk in ids]
+    ids, more = _page(models.order_by(*ordering), offset, limit)
+    return model_views(_by_id(ids, _sql()["models"], "m.id", _model_row)), more
 
 
 def latest_versions(*, actor, name: str, stages: list[str]) -> list[VersionView]:
@@ -676,26 +674,8 @@ def version_search(
         _VERSION_ORDER,
     )
     ordering = _with_tiebreaks(ordering, ["model__name", "-version"])
-    ids = list(
-        versions.order_by(*ordering).values_list("pk", flat=True)[
-            offset : offset + limit + 1
-        ]
-    )
-    return version_views(_versions_by_id(ids[:limit])), len(ids) > limit
-
-
-def _versions_by_id(ids: list[int]) -> list[ModelVersion]:
-    """The versions with these ids, in this order (one query)."""
-    if not ids:
-        return []
-    condition, params = db.in_list("v.id", ids)
-    found = {
-        version.pk: version
-        for version in map(
-            _version_row, db.rows(f"{_sql()['versions']} WHERE {condition}", params)
-        )
-    }
-    return [found[pk] for pk in ids]
+    ids, more = _page(versions.order_by(*ordering), offset, limit)
+    return version_views(_by_id(ids, _sql()["versions"], "v.id", _version_row)), more
 
 
 def version_by_alias(*, actor, name: str, alias: str) -> VersionView:

@@ -25,6 +25,7 @@ from models_registry.models import (
     RegisteredModelGroupObjectPermission,
     RegisteredModelUserObjectPermission,
 )
+from portal import db
 
 VIEW = "view_registeredmodel"
 CHANGE = "change_registeredmodel"
@@ -39,11 +40,39 @@ def sees_all_models(actor) -> bool:
     return actor.is_superuser or actor.has_perm(f"models_registry.{VIEW}")
 
 
+_HELD_GLOBALLY = (
+    "EXISTS (SELECT 1 FROM {user_permissions} gh_up "
+    "WHERE gh_up.user_id = %s AND gh_up.permission_id = gh_p.id) "
+    "OR EXISTS (SELECT 1 FROM {user_groups} gh_ug "
+    "JOIN {group_permissions} gh_gp ON gh_gp.group_id = gh_ug.group_id "
+    "WHERE gh_ug.user_id = %s AND gh_gp.permission_id = gh_p.id)"
+)
+_HELD_ON_OBJECT = (
+    "EXISTS (SELECT 1 FROM {user_objects} gh_uo "
+    "WHERE gh_uo.content_object_id = {model} AND gh_uo.user_id = %s "
+    "AND gh_uo.permission_id = gh_p.id) "
+    "OR EXISTS (SELECT 1 FROM {group_objects} gh_go "
+    "JOIN {user_groups} gh_og ON gh_og.group_id = gh_go.group_id "
+    "WHERE gh_go.content_object_id = {model} AND gh_og.user_id = %s "
+    "AND gh_go.permission_id = gh_p.id)"
+)
+_PERMISSIONS = (
+    "FROM {permission} gh_p JOIN {content_type} gh_ct "
+    "ON gh_ct.id = gh_p.content_type_id WHERE gh_ct.app_label = %s"
+)
+
+
 @cache
-def _templates() -> dict[bool, str]:
-    """The SQL of the rule with ``{model}`` for the model id column and five
-    parameters (app label, codename, then the actor's id four times); with and without
-    the global permission, which counts for VIEW only."""
+def _templates() -> dict[str, str]:
+    """The rule's SQL texts, with ``{model}`` standing for the model's id:
+
+    * ``view`` and ``other``: true where the actor holds a codename (the global
+      permission counts for VIEW only); parameters: app label, codename, the
+      actor's id four times (twice for ``other``);
+    * ``codenames`` (no ``{model}``: a parameter): the codenames the actor
+      holds on one model; parameters: app label, (model id, actor's id) twice,
+      VIEW, the actor's id twice.
+    """
     user = get_user_model()
     tables = {
         "permission": Permission._meta.db_table,
@@ -53,34 +82,19 @@ def _templates() -> dict[bool, str]:
         "group_permissions": Group.permissions.through._meta.db_table,
         "user_objects": RegisteredModelUserObjectPermission._meta.db_table,
         "group_objects": RegisteredModelGroupObjectPermission._meta.db_table,
+        "model": "{model}",
     }
-    held_globally = (
-        "EXISTS (SELECT 1 FROM {user_permissions} gh_up "
-        "WHERE gh_up.user_id = %s AND gh_up.permission_id = gh_p.id) "
-        "OR EXISTS (SELECT 1 FROM {user_groups} gh_ug "
-        "JOIN {group_permissions} gh_gp ON gh_gp.group_id = gh_ug.group_id "
-        "WHERE gh_ug.user_id = %s AND gh_gp.permission_id = gh_p.id) OR "
-    )
-    held_on_object = (
-        "EXISTS (SELECT 1 FROM {user_objects} gh_uo "
-        "WHERE gh_uo.content_object_id = {{model}} AND gh_uo.user_id = %s "
-        "AND gh_uo.permission_id = gh_p.id) "
-        "OR EXISTS (SELECT 1 FROM {group_objects} gh_go "
-        "JOIN {user_groups} gh_og ON gh_og.group_id = gh_go.group_id "
-        "WHERE gh_go.content_object_id = {{model}} AND gh_og.user_id = %s "
-        "AND gh_go.permission_id = gh_p.id)"
-    )
-    head = (
-        "EXISTS (SELECT 1 FROM {permission} gh_p "
-        "JOIN {content_type} gh_ct ON gh_ct.id = gh_p.content_type_id "
-        "WHERE gh_ct.app_label = %s AND gh_p.codename = %s AND ("
-    )
+    permissions = _PERMISSIONS.format(**tables)
+    globally = _HELD_GLOBALLY.format(**tables)
+    on_object = _HELD_ON_OBJECT.format(**tables)
+    holds = f"EXISTS (SELECT 1 {permissions} AND gh_p.codename = %s AND ("
     return {
-        with_global: (
-            head + (held_globally if with_global else "") + held_on_object
-        ).format(**tables)
-        + "))"
-        for with_global in (True, False)
+        "view": f"{holds}{globally} OR {on_object}))",
+        "other": f"{holds}{on_object}))",
+        "codenames": (
+            f"SELECT gh_p.codename {permissions} AND ({on_object} "
+            f"OR (gh_p.codename = %s AND ({globally})))"
+        ).replace("{model}", "%s"),
     }
 
 
@@ -88,9 +102,12 @@ def holding_sql(actor, codename: str, model_column: str) -> tuple[str, list]:
     """SQL that is true where the actor holds ``codename`` on the model whose
     id is ``model_column`` (an active, non-superuser actor; see models_for)."""
     with_global = codename == VIEW
-    sql = _templates()[with_global].replace("{model}", model_column)
+    sql = _templates()["view" if with_global else "other"]
     app_label = RegisteredModel._meta.app_label
-    return sql, [app_label, codename] + [actor.pk] * (4 if with_global else 2)
+    return (
+        sql.replace("{model}", model_column),
+        [app_label, codename] + [actor.pk] * (4 if with_global else 2),
+    )
 
 
 class Holding(Expression):
@@ -146,17 +163,16 @@ def limit_to(actor, queryset: QuerySet, ref: str, codename: str = VIEW) -> Query
 
 
 def model_permissions(actor, model: RegisteredModel) -> frozenset[str]:
-    """Every object permission codename the actor holds on the model (cached)."""
+    """Every codename the actor holds on the model, VIEW included when held
+    globally (one query, then cached on the actor for the request)."""
+    if not may(actor):
+        return frozenset()
     cache_ = actor.__dict__.setdefault("_gatehouse_model_permissions", {})
     if model.pk not in cache_:
-        user_codenames = RegisteredModelUserObjectPermission.objects.filter(
-            content_object=model, user=actor
-        ).values_list("permission__codename", flat=True)
-        group_codenames = RegisteredModelGroupObjectPermission.objects.filter(
-            content_object=model, group__user=actor
-        ).values_list("permission__codename", flat=True)
-        codenames = set(user_codenames.union(group_codenames))
-        if actor.is_superuser or sees_all_models(actor):
+        params = [RegisteredModel._meta.app_label, *(model.pk, actor.pk) * 2]
+        rows = db.rows(_templates()["codenames"], [*params, VIEW, actor.pk, actor.pk])
+        codenames = {codename for (codename,) in rows}
+        if actor.is_superuser:
             codenames.add(VIEW)
         cache_[model.pk] = frozenset(codenames)
     return cache_[model.pk]

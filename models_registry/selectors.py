@@ -98,7 +98,8 @@ def version_list(
 
 
 def version_get(*, actor, id: int) -> ModelVersion:
-    version = _versions_base().filter(pk=id).first()
+    # [:1] rather than first(): no ORDER BY to compile and plan for one row.
+    version = next(iter(_versions_base().filter(pk=id)[:1]), None)
     if version is None or not access.has_model_permission(
         actor, version.model, access.VIEW
     ):

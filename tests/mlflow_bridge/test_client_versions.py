@@ -82,7 +82,14 @@ def test_a_version_needs_a_sha256_it_can_trust(client, file_roots, tmp_path):
     cases = [
         ("s3://models/churn/1", {}, "Set the tags gatehouse.sha256"),
         (f"file://{outside}", {}, "outside the directories Gatehouse reads"),
-        ("mlflow-artifacts:/0/abc/artifacts/model", {}, "Unknown URI scheme"),
+        ("ftp://models.example.com/churn/1", {}, "Unknown URI scheme"),
+        # A tracking server's proxied artifacts: a known scheme Gatehouse cannot
+        # read, so the digest must come with the version.
+        (
+            "mlflow-artifacts:/0/abc/artifacts/model",
+            {},
+            "Set the tags gatehouse.sha256",
+        ),
         ("s3://models/churn/1", {"gatehouse.sha256": "abc"}, "64 lowercase"),
         (
             "s3://models/churn/1",
