@@ -1,6 +1,8 @@
 """Browser forms of approvals. They only parse and check the shape of the input;
 the services check the business rules and say what is wrong field by field."""
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.forms import formset_factory
 
@@ -17,6 +19,7 @@ from approvals.models import (
 )
 from approvals.notifications import EVENTS
 from approvals.services import _strategy_errors as strategy_errors
+from approvals.webhooks import host_refusal
 from models_registry.checklist import REVIEW_HEADINGS
 from portal.roles import REVIEWER, RISK_OFFICER
 
@@ -234,6 +237,13 @@ class WebhookEndpointAdminForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["name", "url", "secret", "events", "is_active"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        host = urlsplit(url).hostname or ""
+        if refusal := host_refusal(host):
+            raise forms.ValidationError(f"Webhooks go to public addresses: {refusal}")
+        return url
 
     def clean_secret(self):
         secret = self.cleaned_data.get("secret") or ""

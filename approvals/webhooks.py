@@ -7,15 +7,22 @@ is retried through its ``next_attempt_at`` by the periodic sweeper, which also
 picks up deliveries whose enqueue was lost (for example the broker was down at
 commit). Delivery is at least once: receivers dedupe on ``X-Gatehouse-Delivery``.
 The format and the verification recipe are in docs/webhooks.md.
+
+Endpoints must be public: the host is resolved once per attempt, every address
+it resolves to must be globally routable (or inside WEBHOOK_ALLOWED_NETWORKS),
+and the connection goes to the address that was checked, so a name that
+resolves to a public address for the check and to an internal one for the
+connection (DNS rebinding) gets nowhere.
 """
 
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import logging
-import urllib.error
-import urllib.request
+import socket
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -141,11 +148,73 @@ class AttemptOutcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a delivery: it is recorded as a failure."""
+def _allowed_networks() -> list:
+    return [
+        ipaddress.ip_network(network, strict=False)
+        for network in settings.WEBHOOK_ALLOWED_NETWORKS
+    ]
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+
+def address_refusal(address: str) -> str:
+    """Why webhooks may not go to this IP address, or "" if they may."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    public = ip.is_global and not ip.is_multicast
+    if public or any(ip in network for network in _allowed_networks()):
+        return ""
+    return (
+        f"{ip} is not a public address; allow its network with "
+        "WEBHOOK_ALLOWED_NETWORKS if the receiver really lives there."
+    )
+
+
+def host_refusal(host: str) -> str:
+    """Why a URL with this host is refused outright ("" if it may be tried):
+    literal addresses are checked, names are checked when they are resolved."""
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        if host.rstrip(".").lower() == "localhost" or host.lower().endswith(
+            ".localhost"
+        ):
+            return address_refusal("127.0.0.1")
+        return ""
+    return address_refusal(host)
+
+
+def _resolve(host: str, port: int) -> tuple[str, str]:
+    """(the address to connect to, "") or ("", why not)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        return "", f"Could not resolve {host}: {error}"
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    for address in addresses:
+        if refusal := address_refusal(address):
+            return "", f"Not sent: {host} resolves to {refusal}"
+    return addresses[0], ""
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, whatever DNS says now."""
+
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    default_port = http.client.HTTPS_PORT
+
+    def connect(self):
+        super().connect()
+        context = ssl.create_default_context()
+        # The certificate must name the URL's host, not the address.
+        self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
 
 
 def _excerpt(raw: bytes) -> str:
@@ -155,29 +224,44 @@ def _excerpt(raw: bytes) -> str:
 def post(
     url: str, *, body: str, headers: dict[str, str], timeout: float
 ) -> AttemptOutcome:
-    """POST the body; return the status code, or None and what went wrong."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    """POST the body; return the status code, or None and what went wrong.
+    Redirects are not followed: a 3xx is an answer, recorded as a failure."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return AttemptOutcome(None, "Only http:// and https:// endpoints are called.")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url, data=body.encode(), headers=headers, method="POST"
-    )
-    opener = urllib.request.build_opener(_RefuseRedirects)
+    host = parts.hostname
+    if refusal := host_refusal(host):
+        return AttemptOutcome(None, f"Not sent: {refusal}")
     try:
-        with opener.open(request, timeout=timeout) as response:
-            response.read(ERROR_EXCERPT_CHARS)
-            return AttemptOutcome(response.status, "")
-    except urllib.error.HTTPError as error:
-        excerpt = _excerpt(error.read(ERROR_EXCERPT_CHARS))
-        answer = f"HTTP {error.code}" + (f": {excerpt}" if excerpt else "")
-        return AttemptOutcome(error.code, answer)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return AttemptOutcome(None, f"Invalid port in {url}.")
+    address, refusal = _resolve(host, port)
+    if refusal:
+        return AttemptOutcome(None, refusal)
+    connection_class = (
+        _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    )
+    connection = connection_class(host, port, address=address, timeout=timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", path, body=body.encode(), headers=headers)
+        response = connection.getresponse()
+        excerpt = _excerpt(response.read(ERROR_EXCERPT_CHARS))
     except TimeoutError:
         return AttemptOutcome(None, f"No answer within {timeout:g} s.")
-    except urllib.error.URLError as error:
-        if isinstance(error.reason, TimeoutError):
-            return AttemptOutcome(None, f"No answer within {timeout:g} s.")
-        return AttemptOutcome(None, f"Could not connect: {error.reason}")
+    except ssl.SSLError as error:
+        return AttemptOutcome(None, f"TLS failed: {error}"[:500])
+    except ConnectionError as error:
+        return AttemptOutcome(None, f"Could not connect: {error}"[:500])
     except (http.client.HTTPException, OSError) as error:
         return AttemptOutcome(None, f"{type(error).__name__}: {error}"[:500])
+    finally:
+        connection.close()
+    if 200 <= response.status < 300:
+        return AttemptOutcome(response.status, "")
+    answer = f"HTTP {response.status}" + (f": {excerpt}" if excerpt else "")
+    return AttemptOutcome(response.status, answer)
 
 
 def request_headers(delivery: WebhookDelivery, *, timestamp: str) -> dict[str, str]:

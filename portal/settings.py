@@ -4,6 +4,7 @@ With no DATABASE_URL the portal runs on an embedded SQLite file; with no REDIS_U
 Celery runs tasks eagerly in the web process. Production and the test suite set both.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -196,6 +197,18 @@ MLFLOW_FILE_SOURCE_ROOTS = env.list("MLFLOW_FILE_SOURCE_ROOTS", default=[])
 # 30 s, 60 s, 120 s, ... capped at one hour), and the HTTP timeout of each attempt.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
+# Webhooks go to public addresses only: a URL whose host is or resolves to a
+# loopback, private, link-local or otherwise non-global address is refused
+# (cloud metadata services, the broker, the database). List the networks a
+# receiver may live in, e.g. "10.20.0.0/16,fd00:1::/64", to allow them.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network ({_error})."
+        ) from _error
 
 # --- Redis and Celery -----------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

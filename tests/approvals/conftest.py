@@ -82,6 +82,13 @@ def audit_actions(since: int) -> list[str]:
     )
 
 
+@pytest.fixture(autouse=True)
+def _receivers_on_loopback(settings):
+    """These tests' webhook receivers listen on 127.0.0.1, which a portal
+    refuses by default (tests/approvals/test_webhook_addresses.py)."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 @pytest.fixture
 def fast_passwords(settings):
     """Persona users get passwords; hashing them the production way takes half
