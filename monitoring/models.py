@@ -186,6 +186,9 @@ class MonitoringBatch(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(default=timezone.now)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # When retention cleared the payload (MONITORING_PAYLOAD_RETENTION_DAYS);
+    # body_sha256, body_bytes and row_count still tell what was received.
+    payload_pruned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]

@@ -17,6 +17,7 @@ from monitoring.services.aggregation import (
     batches_due,
 )
 from monitoring.services.checks import window_check, windows_due
+from monitoring.services.retention import monitoring_prune
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +62,14 @@ def check_due_windows() -> int:
     for window_id in due:
         check_window.delay(window_id)
     return len(due)
+
+
+@shared_task(name="monitoring.tasks.prune_monitoring")
+def prune_monitoring() -> dict[str, int]:
+    """Clear old batch payloads and delete old label-join rows (retention)."""
+    pruned = monitoring_prune()
+    logger.info("monitoring retention: %s", pruned)
+    return {
+        "payloads_cleared": pruned.payloads_cleared,
+        "label_join_rows_deleted": pruned.label_join_rows_deleted,
+    }

@@ -273,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.check_due_windows",
         "schedule": timedelta(minutes=5),
     },
+    # Retention of batch payloads and label-join rows (see MONITORING_*_DAYS).
+    "monitoring-prune": {
+        "task": "monitoring.tasks.prune_monitoring",
+        "schedule": timedelta(hours=24),
+    },
 }
 # Seconds between worker heartbeats, and the age after which /healthz calls the
 # workers down.
@@ -302,6 +307,15 @@ MONITORING_MAX_CLOCK_SKEW_SECONDS = env.int(
     "MONITORING_MAX_CLOCK_SKEW_SECONDS", default=3600
 )
 MONITORING_MAX_AGE_DAYS = env.int("MONITORING_MAX_AGE_DAYS", default=400)
+# Retention (0 keeps forever), applied daily by monitoring.tasks.prune_monitoring:
+# the stored payload of an applied batch is cleared this many days after it was
+# applied (the windows keep its aggregates, the batch row its sha256 and size),
+# and the label-join rows of predictions are deleted this many days after their
+# hour; a label arriving later counts as unmatched.
+MONITORING_PAYLOAD_RETENTION_DAYS = env.int(
+    "MONITORING_PAYLOAD_RETENTION_DAYS", default=90
+)
+MONITORING_LABEL_JOIN_DAYS = env.int("MONITORING_LABEL_JOIN_DAYS", default=180)
 # A pending batch is re-enqueued by the sweeper this long after its last enqueue;
 # after this many attempts it is marked failed and kept for a person to inspect.
 MONITORING_SWEEP_AFTER_SECONDS = env.int("MONITORING_SWEEP_AFTER_SECONDS", default=120)

@@ -47,6 +47,10 @@ def test_beat_sweeps_pending_batches_every_minute_and_checks_every_5_minutes(
         "task": "monitoring.tasks.check_due_windows",
         "schedule": timedelta(minutes=5),
     }
+    assert schedule["monitoring-prune"] == {
+        "task": "monitoring.tasks.prune_monitoring",
+        "schedule": timedelta(hours=24),
+    }
     app.loader.import_default_modules()
     for entry in schedule.values():
         assert entry["task"] in app.tasks, entry["task"]
