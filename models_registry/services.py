@@ -861,6 +861,7 @@ def evaluation_record(
             errors.add(where, "Needs an “attribute”.")
         if not isinstance(group, str) or not group:
             errors.add(where, "Needs a “group”.")
+        errors.add(where, validation.secret_errors([attribute, group]))
         if (attribute, group) in seen:
             errors.add(where, f"{attribute}={group} appears twice.")
         seen.add((attribute, group))

@@ -131,7 +131,7 @@ def metrics_errors(metrics: Any) -> list[str]:
             problems.append(f"“{name}” is not a valid metric name.")
         elif not is_finite_number(value):
             problems.append(f"“{name}” must be a finite number, not {value!r}.")
-    return problems
+    return problems + secret_errors(list(metrics))
 
 
 def success_metric_errors(entries: Any, *, name_key: str) -> list[str]:
@@ -179,7 +179,7 @@ def schema_errors(schema: Any) -> list[str]:
         if column["name"] in names:
             return [f"Column “{column['name']}” appears twice."]
         names.add(column["name"])
-    return []
+    return secret_errors(schema)
 
 
 PII_HANDLING = ("dropped", "hashed", "tokenised", "kept")
@@ -226,4 +226,4 @@ def feature_spec_errors(spec: Any) -> list[str]:
         if feature["name"] in names:
             return [f"Feature “{feature['name']}” appears twice."]
         names.add(feature["name"])
-    return []
+    return secret_errors(spec)

@@ -455,6 +455,24 @@ def dashboard_figures(board, model) -> dict[str, go.Figure]:
     }
 
 
+def error_budget_text(budget) -> str:
+    """The latency error budget of the last days, in one sentence."""
+    head = (
+        f"Last {budget.days} days: p{budget.percentile} ≤ {budget.slo_ms:g} ms lets "
+        f"{budget.allowed_share:.2%} of requests be slower; {budget.slow:,} of "
+        f"{budget.requests:,} were ({budget.slow_share:.2%})"
+    )
+    if budget.remaining >= 0:
+        return (
+            f"{head}: {budget.consumed:.0%} of the error budget used, room for "
+            f"{budget.remaining:,} more slow requests."
+        )
+    return (
+        f"{head}: the error budget is spent ({budget.consumed:.0%}), the SLO is "
+        "missed for the period."
+    )
+
+
 def summary_text(board) -> dict[str, str]:
     """One sentence per chart, for people who do not see it."""
     summary = board.latest_summary
@@ -476,4 +494,6 @@ def summary_text(board) -> dict[str, str]:
             f"Latest window: p50 {latency_summary['p50']:.1f} ms, p95 "
             f"{latency_summary['p95']:.1f} ms, p99 {latency_summary['p99']:.1f} ms."
         )
+    if board.error_budget is not None:
+        text["error_budget"] = error_budget_text(board.error_budget)
     return text

@@ -49,6 +49,8 @@ _RESOLVED_LAST = Case(
 )
 DISTRIBUTION_HOURS = 24
 ALERTS_SHOWN = 50
+# The latency error budget is read over this many days (an SLO's usual period).
+ERROR_BUDGET_DAYS = 30
 
 
 def batch_get(*, actor, id: int) -> MonitoringBatch:
@@ -142,6 +144,62 @@ def target_of(deployment: Deployment) -> MonitoringTarget | None:
     )
 
 
+@dataclass(frozen=True)
+class ErrorBudget:
+    """The latency SLO's error budget over the last ERROR_BUDGET_DAYS, from the
+    checked windows (each judged against the SLO in force when it was checked)."""
+
+    days: int
+    percentile: int
+    slo_ms: float
+    requests: int
+    slow: int
+
+    @property
+    def allowed_share(self) -> float:
+        """The share of requests the SLO lets be slower (1 % for p99)."""
+        return 1 - self.percentile / 100
+
+    @property
+    def slow_share(self) -> float:
+        return self.slow / self.requests if self.requests else 0.0
+
+    @property
+    def consumed(self) -> float:
+        """Share of the budget used; above 1 the SLO is missed for the period."""
+        return self.slow_share / self.allowed_share if self.allowed_share else 0.0
+
+    @property
+    def remaining(self) -> int:
+        """How many more slow requests the period's budget allows (may be < 0)."""
+        return round(self.allowed_share * self.requests) - self.slow
+
+
+def error_budget(
+    target: MonitoringTarget, *, now: datetime | None = None
+) -> ErrorBudget | None:
+    """The latency error budget of a target's last ERROR_BUDGET_DAYS, or None
+    when no checked window judged latency against an SLO (one query)."""
+    now = now or timezone.now()
+    checked = MonitoringWindow.objects.filter(
+        target=target,
+        start__gte=now - timedelta(days=ERROR_BUDGET_DAYS),
+        checked_at__isnull=False,
+    ).values_list(KeyTransform("latency", "summary"), flat=True)
+    requests = slow = 0
+    percentile, slo = None, None
+    for latency in checked:
+        if not latency or latency.get("slow_share") is None:
+            continue
+        count = int(latency.get("count") or 0)
+        requests += count
+        slow += round(latency["slow_share"] * count)
+        percentile, slo = latency["percentile"], latency["slo"]
+    if not requests:
+        return None
+    return ErrorBudget(ERROR_BUDGET_DAYS, percentile, slo, requests, slow)
+
+
 @dataclass
 class Dashboard:
     deployment: Deployment
@@ -159,6 +217,7 @@ class Dashboard:
     alerts: list[Alert] = field(default_factory=list)
     open_alerts: int = 0
     baseline: dict[str, float] = field(default_factory=dict)
+    error_budget: ErrorBudget | None = None
 
 
 def dashboard(
@@ -258,6 +317,7 @@ def dashboard(
     )
     board.open_alerts = sum(a.status != AlertStatus.RESOLVED for a in board.alerts)
     board.baseline = baseline_metrics(target.version_id)
+    board.error_budget = error_budget(target, now=now)
     return board
 
 

@@ -447,3 +447,26 @@ def test_secrets_are_not_echoed_back(client, credit_model):
     assert response.status_code == 400
     assert AWS_KEY not in response.content.decode()
     assert registry_state() == before
+
+
+def test_secrets_are_refused_in_names_too(client, credit_model, version, dataset):
+    """Schema columns, features, metrics and fairness slices are named by
+    people: a pasted credential there is refused like anywhere else."""
+    found = _credentials("an AWS access key id")
+    feature_spec = [{"name": f"key {AWS_KEY}", "type": "numeric"}]
+    fields = refused(
+        client,
+        "post",
+        VERSIONS,
+        {"artifact": artifact_body(feature_spec=feature_spec)},
+    )
+    assert fields == {"artifact.feature_spec": found}
+    schema = [{"name": "income", "type": f"float {AWS_KEY}"}]
+    fields = refused(client, "post", f"{API}datasets/", dataset_body(schema=schema))
+    assert fields == {"schema": found}
+    evaluations = f"{API}versions/{version.pk}/evaluations"
+    body = evaluation_body(dataset, metrics={"auc": 0.8, AWS_KEY: 0.1})
+    assert refused(client, "post", evaluations, body) == {"metrics": found}
+    slices = [{"attribute": "sex", "group": AWS_KEY, "size": 40, "metrics": {}}]
+    body = evaluation_body(dataset, slices=slices)
+    assert refused(client, "post", evaluations, body) == {"slices[0]": found}

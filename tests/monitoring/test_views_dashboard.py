@@ -5,6 +5,7 @@ queries whatever the number of windows."""
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -242,3 +243,36 @@ def test_long_periods_are_drawn_day_by_day_from_the_daily_roll_ups(world, client
     )["data"]
     assert [trace["name"] for trace in latency] == ["p50", "p95", "p99"]
     assert latency[2]["x"] == days
+
+
+def test_the_dashboard_shows_the_30_day_latency_error_budget(world, client):
+    from monitoring.models import MonitoringTarget, MonitoringWindow
+    from monitoring.selectors import error_budget
+    from monitoring.services.aggregation import load_latency
+    from monitoring.windows import share_above
+
+    ingest(world, prediction_rows(300, start=hour_ago(4), latency_scale=60), "slow")
+    ingest(world, prediction_rows(300, start=hour_ago(3), latency_scale=5), "fast")
+    check_all()
+    target = MonitoringTarget.objects.get()
+    slo = float(world.model.latency_slo_ms)
+    windows = MonitoringWindow.objects.filter(target=target)
+    slow = sum(
+        round(share_above(load_latency(w.latency_profile), slo) * w.latency_count)
+        for w in windows
+    )
+    budget = error_budget(target)
+    assert (budget.requests, budget.slow) == (600, slow)
+    assert budget.percentile == world.model.latency_slo_percentile
+    allowed = 1 - budget.percentile / 100
+    assert budget.consumed == pytest.approx(slow / 600 / allowed)
+    assert budget.remaining == round(allowed * 600) - slow
+    client.force_login(world.users.reviewer)
+    html = client.get(_dashboard(world)[0]).content.decode()
+    assert 'id="error-budget"' in html
+    assert f"{slow:,} of 600 were" in html
+    # Windows older than the period do not count.
+    MonitoringWindow.objects.filter(start=hour_ago(4)).update(
+        start=hour_ago(4) - timedelta(days=31)
+    )
+    assert error_budget(target).requests == 300

@@ -105,6 +105,13 @@ def test_seed_demo_twice_duplicates_nothing(tmp_path, settings, capsys):
     )
     assert counts[0] == 7
     assert first_out == second_out  # same people, same passwords
+    # A database other than the demo's embedded one keeps its own passwords.
+    from django.db import connection
+
+    [kept] = tmp_path.glob("demo-credentials*.txt")
+    assert kept.name == (
+        f"demo-credentials-postgresql-127001-{connection.settings_dict['NAME']}.txt"
+    )
     assert set(
         get_user_model()
         .objects.get(username="pat")

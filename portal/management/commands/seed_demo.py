@@ -5,7 +5,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils.text import slugify
 
 from approvals.demo import seed_approvals_demo
 from models_registry.demo import seed_registry_demo
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, reset_passwords: bool, **options):
-        credentials_path = Path(settings.VAR_DIR) / "demo-credentials.txt"
+        credentials_path = _credentials_path()
         known = _read_credentials(credentials_path)
         user_model = get_user_model()
         with transaction.atomic():
@@ -93,6 +94,20 @@ class Command(BaseCommand):
         self.stdout.write("Demo records:")
         for line in summary:
             self.stdout.write(line)
+
+
+def _credentials_path() -> Path:
+    """Where the demo's passwords are kept: ``var/demo-credentials.txt`` for the
+    embedded database, a file of its own for any other, so seeding a scratch
+    database never overwrites the passwords of the demo's."""
+    var = Path(settings.VAR_DIR)
+    database = connection.settings_dict
+    if connection.vendor == "sqlite" and Path(database["NAME"]).name == (
+        "gatehouse.sqlite3"
+    ):
+        return var / "demo-credentials.txt"
+    where = f"{connection.vendor}-{database.get('HOST') or 'local'}-{database['NAME']}"
+    return var / f"demo-credentials-{slugify(where)}.txt"
 
 
 def _read_credentials(path: Path) -> dict[str, str]:
