@@ -76,6 +76,18 @@ def test_production_without_secret_key_fails_at_start_with_a_clear_message():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_the_migration_check_runs_without_a_secret_key_and_nothing_else_does():
+    """A bare checkout's `manage.py makemigrations --check` needs no secret;
+    every command that may sign or serve still refuses to start without one."""
+    result = _run(["manage.py", "makemigrations", "--check", "--dry-run"], DEBUG="0")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+    for command in (["check"], ["migrate", "--plan"]):
+        refused = _run(["manage.py", *command], DEBUG="0")
+        assert refused.returncode != 0, command
+        assert "SECRET_KEY is not set" in refused.stderr, command
+
+
 def test_deploy_check_passes_without_warnings():
     result = _run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
