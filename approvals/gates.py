@@ -32,11 +32,18 @@ def _gate(gate_id: str, title: str, status: str, reason: str) -> dict[str, Any]:
     return {"id": gate_id, "title": title, "status": status, "reason": reason}
 
 
-def _independent_validation(version: ModelVersion) -> dict[str, Any]:
-    title = "Independent validation passed, no open high-severity findings"
+def version_authors(version: ModelVersion) -> set[int]:
+    """Who built the version (registered it or recorded its training run): they
+    may not validate it."""
     author_ids = {version.registered_by_id}
     if version.training_run_id:
         author_ids.add(version.training_run.created_by_id)
+    return author_ids
+
+
+def _independent_validation(version: ModelVersion) -> dict[str, Any]:
+    title = "Independent validation passed, no open high-severity findings"
+    author_ids = version_authors(version)
     reports = [
         report
         for report in ValidationReport.objects.filter(version=version).select_related(

@@ -25,7 +25,7 @@ from models_registry import access
 from models_registry.checklist import FAIL
 from models_registry.models import Evaluation, ModelCard, RegisteredModel, Split
 from models_registry.selectors import model_get
-from portal.roles import REVIEWER, RISK_OFFICER, user_roles
+from portal.roles import PLATFORM_ADMIN, REVIEWER, RISK_OFFICER, user_roles
 
 
 def environment_get(*, name: str) -> Environment:
@@ -140,6 +140,16 @@ def _latest_test(version_ids) -> dict[int, Evaluation]:
     return latest
 
 
+def may_cancel(actor, request: DeploymentRequest) -> bool:
+    """The requester cancels their request; platform admins cancel any (the
+    service enforces it, the page offers it)."""
+    return (
+        actor.pk == request.requested_by_id
+        or actor.is_superuser
+        or PLATFORM_ADMIN in user_roles(actor)
+    )
+
+
 def request_detail(*, actor, id: int) -> RequestDetail:
     """Everything a reviewer reads before deciding, in a fixed number of queries."""
     request = request_get(actor=actor, id=id)
@@ -206,7 +216,7 @@ def request_detail(*, actor, id: int) -> RequestDetail:
         test_evaluation=candidate,
         validation_reports=reports,
         can_decide=can_decide,
-        can_cancel=is_open and actor.pk == request.requested_by_id,
+        can_cancel=is_open and may_cancel(actor, request),
         approvals=sum(1 for d in decisions if d.outcome == Outcome.APPROVE),
     )
 

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from approvals import notifications
+from approvals import notifications, selectors
 from approvals.errors import (
     AlreadyDecided,
     ApprovalInvalid,
@@ -30,7 +30,7 @@ from approvals.errors import (
     RequestNotFound,
     SeparationOfDuties,
 )
-from approvals.gates import evaluate_gates, failing
+from approvals.gates import evaluate_gates, failing, version_authors
 from approvals.models import (
     ApprovalPolicy,
     Decision,
@@ -54,7 +54,7 @@ from models_registry import access
 from models_registry.errors import ModelNotFound
 from models_registry.models import ModelVersion, RegisteredModel, VersionStatus
 from models_registry.validation import secret_errors
-from portal.roles import PLATFORM_ADMIN, REVIEWER, RISK_OFFICER, VALIDATOR, user_roles
+from portal.roles import REVIEWER, RISK_OFFICER, VALIDATOR, user_roles
 
 APPROVING_ROLES = (RISK_OFFICER, REVIEWER)  # preference order when both are held
 
@@ -468,9 +468,10 @@ def deployment_request_cancel(
         model, request = _lock_request(request_id)
         if not access.has_model_permission(actor, model, access.VIEW):
             raise RequestNotFound("No such request.")
-        is_admin = actor.is_superuser or PLATFORM_ADMIN in user_roles(actor)
-        if actor.pk != request.requested_by_id and not is_admin:
-            raise ApprovalPermissionDenied("Only the requester cancels a request.")
+        if not selectors.may_cancel(actor, request):
+            raise ApprovalPermissionDenied(
+                "Only the requester or a platform admin cancels a request."
+            )
         if secrets := secret_errors(reason or ""):
             raise ApprovalInvalid(
                 "The request was not cancelled.", fields={"reason": secrets}
@@ -632,10 +633,7 @@ def validation_report_record(
         "approvals.add_validationreport"
     ):
         raise ApprovalPermissionDenied("Only validators record validation reports.")
-    authors = {version.registered_by_id}
-    if version.training_run_id:
-        authors.add(version.training_run.created_by_id)
-    if actor.pk in authors:
+    if actor.pk in version_authors(version):
         raise SeparationOfDuties("A validator cannot validate a version they built.")
     errors: dict[str, list[str]] = {}
     if outcome not in ValidationOutcome.values:

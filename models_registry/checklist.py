@@ -91,6 +91,12 @@ def _lower_is_better(metric: str, directions: dict[str, str] | None) -> bool:
     return bool(_LOWER_IS_BETTER.search(metric))
 
 
+def metric_directions(model) -> dict[str, str]:
+    """Whether each of the model's offline success metrics is better higher or
+    lower, as its owners declared it."""
+    return {m["metric"]: m["direction"] for m in model.offline_success_metrics}
+
+
 def fairness_disparities(
     slices, directions: dict[str, str] | None = None
 ) -> list[Disparity]:
@@ -250,7 +256,7 @@ def _fairness(model, evaluations) -> Item:
             FAIL,
             f"No slices for {', '.join(missing)} in the test evaluation.",
         )
-    directions = {m["metric"]: m["direction"] for m in model.offline_success_metrics}
+    directions = metric_directions(model)
     disparities = [
         d for d in fairness_disparities(slices, directions) if d.attribute in attributes
     ]

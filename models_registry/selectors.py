@@ -16,6 +16,7 @@ from models_registry.checklist import (
     Item,
     compute_checklist,
     fairness_disparities,
+    metric_directions,
     review_summary,
 )
 from models_registry.errors import (
@@ -231,11 +232,7 @@ def _detail(actor, version: ModelVersion) -> VersionDetail:
         evaluations=evaluations,
         disparities={
             evaluation.pk: fairness_disparities(
-                evaluation.slices.all(),
-                {
-                    m["metric"]: m["direction"]
-                    for m in version.model.offline_success_metrics
-                },
+                evaluation.slices.all(), metric_directions(version.model)
             )
             for evaluation in evaluations
         },

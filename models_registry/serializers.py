@@ -577,9 +577,10 @@ class EvaluationOutput(serializers.Serializer):
         """Worst first: the gap between the best and worst group of each
         attribute, for each metric every group carries."""
         threshold = self.context["fairness_max_disparity"]
+        directions = self.context["metric_directions"]
         return [
             {**asdict(disparity), "is_within_threshold": disparity.gap <= threshold}
-            for disparity in fairness_disparities(evaluation.slices.all())
+            for disparity in fairness_disparities(evaluation.slices.all(), directions)
         ]
 
 

@@ -235,10 +235,15 @@ def model_create(
             )
             for codename in TEAM_PERMISSIONS:
                 assign_perm(codename, team.group, model)
-            reviewers = TeamReviewer.objects.filter(team=team).select_related("user")
-            for assignment in reviewers:
+            reviewers = [
+                assignment.user
+                for assignment in TeamReviewer.objects.filter(team=team).select_related(
+                    "user"
+                )
+            ]
+            if reviewers:
                 for codename in REVIEWER_PERMISSIONS:
-                    assign_perm(codename, assignment.user, model)
+                    assign_perm(codename, reviewers, model)  # one bulk insert each
             audit_record(
                 actor=actor,
                 action="model.registered",
@@ -382,9 +387,9 @@ def model_reviewer_assign(
             if access.has_model_permission(user, model, access.REVIEW):
                 return
             targets = [model]
-        for target in targets:
+        if targets:
             for codename in REVIEWER_PERMISSIONS:
-                assign_perm(codename, user, target)
+                assign_perm(codename, user, targets)  # one bulk insert each
         audit_record(
             actor=actor,
             action="model.reviewer_assigned",

@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 
 from portal.models import ApiToken, Team
-from portal.services import user_groups_set
+from portal.services import (
+    user_account_save,
+    user_groups_set,
+    user_password_set,
+    user_permissions_set,
+)
 
 User = get_user_model()
 
@@ -26,13 +32,39 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Every change made here goes through a service and is an audit event, in
+    the admin's transaction: the account (user_account_save), roles and teams
+    (user_groups_set), direct permissions (user_permissions_set) and the
+    password (user_password_set)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly.append("is_superuser")  # only superusers make superusers
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        user_account_save(
+            actor=request.user, user=obj, is_new=not change, changed=form.changed_data
+        )
+
     def save_related(self, request, form, formsets, change):
-        # Roles and teams are groups: change them through the service so that each
-        # grant and revocation is an audit event, in the admin's transaction.
         groups = form.cleaned_data.pop("groups", None)
+        permissions = form.cleaned_data.pop("user_permissions", None)
         super().save_related(request, form, formsets, change)
         if groups is not None:
             user_groups_set(actor=request.user, user=form.instance, groups=groups)
+        if permissions is not None:
+            user_permissions_set(
+                actor=request.user, user=form.instance, permissions=permissions
+            )
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user_password_set(actor=request.user, user=User.objects.get(pk=id))
+        return response
 
 
 @admin.register(Team)

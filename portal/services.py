@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -31,6 +31,8 @@ def user_create(
     email: str = "",
     password: str | None,
     is_staff: bool = False,
+    first_name: str = "",
+    last_name: str = "",
 ):
     if not _may_manage_people(actor):
         raise PermissionDenied("Only platform admins create users.")
@@ -39,7 +41,12 @@ def user_create(
         raise ServiceError("The user was not created.", fields={"username": ["Taken."]})
     with transaction.atomic():
         user = user_model.objects.create_user(
-            username=username, email=email, password=password, is_staff=is_staff
+            username=username,
+            email=email,
+            password=password,
+            is_staff=is_staff,
+            first_name=first_name,
+            last_name=last_name,
         )
         audit_record(
             actor=actor,
@@ -194,3 +201,81 @@ def user_groups_set(*, actor, user, groups) -> None:
                     payload={kind: label, "user": user.get_username()},
                 )
         user.__dict__.pop("_gatehouse_roles", None)
+
+
+# What the admin's user form may change besides groups, permissions and the
+# password (which have their own events); flags are recorded with their value.
+ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
+_NOT_ACCOUNT_FIELDS = {"groups", "user_permissions", "password", "password1"}
+_NOT_ACCOUNT_FIELDS |= {"password2", "usable_password"}
+
+
+def user_account_save(*, actor, user, is_new: bool, changed: list[str]) -> None:
+    """Save a person edited in the admin and record what changed: ``user.created``
+    or ``user.updated`` with the changed field names and the new value of each
+    account flag (active, staff, superuser). Groups and direct permissions are
+    set by user_groups_set and user_permissions_set."""
+    if not _may_manage_people(actor):
+        raise PermissionDenied("Only platform admins change people.")
+    if "is_superuser" in changed and not getattr(actor, "is_superuser", True):
+        raise PermissionDenied("Only superusers grant or revoke superuser status.")
+    fields = sorted(set(changed) - _NOT_ACCOUNT_FIELDS)
+    with transaction.atomic():
+        user.save()
+        payload = {
+            "user": user.get_username(),
+            "changed": fields,
+            **{flag: getattr(user, flag) for flag in ACCOUNT_FLAGS if flag in fields},
+        }
+        if is_new:
+            payload.update(email=user.email, is_staff=user.is_staff)
+            audit_record(
+                actor=actor, action="user.created", target=user, payload=payload
+            )
+        elif fields:
+            audit_record(
+                actor=actor, action="user.updated", target=user, payload=payload
+            )
+
+
+def user_permissions_set(*, actor, user, permissions) -> None:
+    """Set the permissions granted to the person directly (not through a role),
+    one ``permission.granted`` / ``permission.revoked`` event per change."""
+    if not _may_manage_people(actor):
+        raise PermissionDenied("Only platform admins change permissions.")
+    with transaction.atomic():
+        wanted = {permission.pk for permission in permissions}
+        current = set(user.user_permissions.values_list("pk", flat=True))
+        added, removed = sorted(wanted - current), sorted(current - wanted)
+        user.user_permissions.add(*added)
+        user.user_permissions.remove(*removed)
+        named = Permission.objects.select_related("content_type").in_bulk(
+            added + removed
+        )
+        for pks, verb in ((added, "granted"), (removed, "revoked")):
+            for pk in pks:
+                permission = named[pk]
+                label = f"{permission.content_type.app_label}.{permission.codename}"
+                audit_record(
+                    actor=actor,
+                    action=f"permission.{verb}",
+                    target=user,
+                    payload={"permission": label, "user": user.get_username()},
+                )
+
+
+def user_password_set(*, actor, user, password: str | None = None) -> None:
+    """Set a person's password (``password=None``: a form has just set it) and
+    record ``user.password_set``; the password itself is never recorded."""
+    if not _may_manage_people(actor):
+        raise PermissionDenied("Only platform admins set other people's passwords.")
+    with transaction.atomic():
+        if password is not None:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        audit_record(
+            actor=actor,
+            action="user.password_set",
+            target=user,
+            payload={"user": user.get_username()},
+        )

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from approvals import services
+from approvals.gates import version_authors
 from models_registry import access
 from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
 from portal.errors import NotFound, ServiceError
@@ -75,7 +76,7 @@ def may_validate(user, version) -> bool:
     return (
         VALIDATOR in user_roles(user)
         and user.has_perm("approvals.add_validationreport")
-        and user.pk != version.registered_by_id
+        and user.pk not in version_authors(version)
     )
 
 

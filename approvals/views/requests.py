@@ -279,13 +279,18 @@ def request_cancel(request, id: int):
         except ServicePermissionDenied:
             raise
         except ServiceError as error:
-            messages.error(request, error.message)
+            if not error.fields:  # e.g. decided meanwhile: say so on the page
+                messages.error(request, error.message)
+                return redirect("approvals:request-detail", id=item.pk)
+            add_service_errors(form, error)  # a bad reason: show it on the form
+            form.data = form.data.copy()
+            form.data["reason"] = ""  # and never echo a credential back
         else:
             messages.success(request, f"Request #{item.pk} is cancelled.")
-        return redirect("approvals:request-detail", id=item.pk)
+            return redirect("approvals:request-detail", id=item.pk)
     detail = selectors.request_detail(actor=request.user, id=id)
     if not detail.can_cancel:
-        raise PermissionDenied("Only the requester cancels a request.")
+        raise PermissionDenied("Only the requester or a platform admin cancels.")
     context = _request_context(request, detail, cancel_form=form)
     return render(request, "approvals/request_detail.html", context, status=400)
 

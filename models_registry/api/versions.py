@@ -20,6 +20,7 @@ from models_registry.api.common import (
     parse_query,
     snapshots_by_id,
 )
+from models_registry.checklist import metric_directions
 from models_registry.errors import RegistryInvalid
 from models_registry.models import ModelCard, ModelCardRevision, ReproductionCheck
 from models_registry.serializers import (
@@ -320,6 +321,7 @@ class VersionEvaluationListCreate(RegistryView):
             selectors.evaluations_of(version),
             EvaluationOutput,
             fairness_max_disparity=version.model.fairness_max_disparity,
+            metric_directions=metric_directions(version.model),
         )
 
     @extend_schema(
@@ -372,7 +374,10 @@ class VersionEvaluationListCreate(RegistryView):
             )
         data["dataset"] = dataset
         evaluation = services.evaluation_record(actor=actor, version=version, **data)
-        context = {"fairness_max_disparity": version.model.fairness_max_disparity}
+        context = {
+            "fairness_max_disparity": version.model.fairness_max_disparity,
+            "metric_directions": metric_directions(version.model),
+        }
         return Response(
             EvaluationOutput(evaluation, context=context).data,
             status=status.HTTP_201_CREATED,

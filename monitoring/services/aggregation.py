@@ -317,16 +317,19 @@ def _apply_predictions(batch: MonitoringBatch, table: pa.Table, now: datetime) -
         _insert_records(target, table, hours, window_ids, segments, now)
         windows = {hour_of(w.start): w for w in _lock_windows(window_ids.values())}
         states = {reference.pk: state}
+        # Windows opened under earlier references: those references, in one query.
+        earlier = ReferenceProfile.objects.in_bulk(
+            {w.reference_id for w in windows.values()} - {None, reference.pk}
+        )
+        for reference_id, earlier_reference in earlier.items():
+            states[reference_id] = reference_state_of(earlier_reference)
         for hour, window in windows.items():
             if window.reference_id is None:
                 window.reference = reference
             elif window.reference_id != reference.pk:
                 # The window opened under an earlier reference: profile its rows
                 # on that reference's bins instead.
-                other = reference_state_of(
-                    ReferenceProfile.objects.get(pk=window.reference_id)
-                )
-                states[other.id] = other
+                other = states[window.reference_id]
                 partials[hour] = prediction_partials(
                     table, hours, other, prediction_settings, only={hour}
                 )[hour]

@@ -320,6 +320,7 @@ def alerts_sync(*, window, verdicts, now: datetime) -> list[Alert]:
         ):
             alert.cleared_at = now
             alert.save(update_fields=["cleared_at"])
+            _audit(alert, "alert.cleared", window=window.start.isoformat())
     return touched
 
 

@@ -138,6 +138,18 @@ def test_submit_takes_the_default_traffic_share_of_a_canary(world):
     )
 
 
+def test_submit_without_a_policy_for_the_risk_class_is_a_409(world):
+    ApprovalPolicy.objects.filter(
+        risk_class=world.model.risk_class, environment__name="staging"
+    ).delete()
+    before = approvals_state()
+    response = world.clients["requester"].post(REQUESTS, submit_body(), format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "no_policy"
+    assert response.json()["message"]
+    assert approvals_state() == before
+
+
 def test_submit_for_an_invisible_model_is_not_found(world):
     before = approvals_state()
     response = world.clients["stranger"].post(REQUESTS, submit_body(), format="json")

@@ -242,3 +242,32 @@ def test_only_platform_admins_change_policies(client, request, persona):
     policy.refresh_from_db()
     assert policy.required_approvals == 1
     assert _events_since(before) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"events": '["deployment.exploded"]'}, "events", "Unknown events"),
+        ({"events": '{"a": 1}'}, "events", "Give a JSON list of event names"),
+        ({"secret": ""}, "secret", "A new endpoint needs a secret."),
+    ],
+)
+def test_a_bad_webhook_endpoint_is_a_form_error_and_nothing_is_saved(
+    client, platform_admin, data, field, message
+):
+    before = _signed_in(client, platform_admin)
+    response = client.post(
+        reverse("admin:approvals_webhookendpoint_add"),
+        {
+            "name": "ci",
+            "url": "https://x.example.com/",
+            "secret": "s" * 20,
+            "events": "",
+            **data,
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors[field])
+    assert not WebhookEndpoint.objects.exists()
+    assert _events_since(before) == []

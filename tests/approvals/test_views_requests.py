@@ -109,7 +109,7 @@ FORMS = [
     ("risk_officer", True, False),
     ("validator", False, False),
     ("auditor", False, False),
-    ("platform_admin", False, False),
+    ("platform_admin", False, True),
 ]
 
 
@@ -441,13 +441,36 @@ def test_the_requester_cancels_her_request(client, world):
         ("outsider", 404),
     ],
 )
-def test_only_the_requester_cancels(client, world, persona, status):
+def test_only_the_requester_or_an_admin_cancels(client, world, persona, status):
     request_ = submit(world)
     response, state = post_keeping_state(
         client, person(world, persona), _url(request_, "approvals:request-cancel")
     )
     assert response.status_code == status
     assert approvals_state() == state
+
+
+def test_a_platform_admin_cancels_from_the_page_and_a_bad_reason_is_a_form_error(
+    client, world
+):
+    request_ = submit(world)
+    # A credential in the reason: refused, nothing changes, the page says why.
+    response, state = post_keeping_state(
+        client,
+        world.users.platform_admin,
+        _url(request_, "approvals:request-cancel"),
+        {"reason": "token: ghp_abcdefghijklmnopqrstuvwxyz0123"},
+    )
+    assert response.status_code == 400
+    assert approvals_state() == state
+    assert "Looks like it holds credentials" in body(response)
+    assert "ghp_abcdefghijklmnop" not in body(response)
+    response = client.post(
+        _url(request_, "approvals:request-cancel"), {"reason": "Superseded."}
+    )
+    assert response.status_code == 302
+    request_.refresh_from_db()
+    assert request_.status == RequestStatus.CANCELLED
 
 
 # --- Submitting ----------------------------------------------------------------------

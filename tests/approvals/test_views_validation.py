@@ -190,3 +190,27 @@ def test_a_validator_who_built_the_version_is_refused(client, world):
     )
     assert response.status_code == 403
     assert approvals_state() == state
+
+
+def test_a_validator_who_recorded_the_training_run_gets_no_form(client, world):
+    """The page offers the form to exactly those the service accepts: the author
+    of the training run is an author of the version too."""
+    from models_registry import services as registry
+    from portal import roles
+    from tests.conftest import make_user
+    from tests.models_registry import factories
+
+    trainer = make_user("tia", roles.DATA_SCIENTIST, roles.VALIDATOR, team=world.team)
+    registry.model_reviewer_assign(
+        actor=world.users.platform_admin, user=trainer, model=world.model
+    )
+    run = factories.make_run(trainer, world.model)
+    version = factories.make_version(world.users.author, world.model, run=run)
+    assert get_as(client, trainer, _url(version)).status_code == 403
+    timeline = reverse("approvals:model-timeline", args=[world.model.name])
+    assert _url(version) not in body(get_as(client, trainer, timeline))
+    response, state = post_keeping_state(
+        client, trainer, _url(version), _data(outcome="passed")
+    )
+    assert response.status_code == 403
+    assert approvals_state() == state

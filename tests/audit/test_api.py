@@ -62,6 +62,9 @@ def test_bad_filters_are_a_400_with_field_errors(auditor_api):
     assert response.json()["fields"] == {
         "non_field_errors": ["Give “before” or “after”, not both."]
     }
+    response = auditor_api.get(CHECKPOINTS, {"before": "soon"})
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"before"}
 
 
 def test_checkpoints_are_listed_with_their_checks(auditor_api, signing_key_b64):

@@ -307,3 +307,19 @@ def test_an_unknown_user_is_a_clear_error():
     with pytest.raises(CommandError) as caught:
         call_command("import_mlflow", "--tracking-uri", "http://x", "--user", "nobody")
     assert "No active user named 'nobody'" in str(caught.value)
+
+
+def test_a_tracking_uri_that_is_not_http_is_refused(data_scientist):
+    """The importer reads MLflow's REST API only, never local files."""
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "import_mlflow",
+            "--tracking-uri",
+            "file:///etc",
+            "--user",
+            "dana",
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+    assert "is not an http(s) URL" in str(caught.value)
+    assert not RegisteredModel.objects.exists()

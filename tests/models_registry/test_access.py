@@ -131,3 +131,34 @@ def test_checking_costs_no_queries_of_its_own(
         with django_assert_num_queries(1):
             assert access.has_model_permission(person, credit, access.VIEW)
             access.has_model_permission(person, credit, access.CHANGE)
+
+
+def test_a_team_reviewer_gets_every_model_of_the_team_in_fixed_queries(
+    data_scientist, other_data_scientist, platform_admin, team, other_team
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from models_registry import services
+
+    factories.make_model(other_data_scientist, other_team, name="solo")
+    models = [
+        factories.make_model(data_scientist, team, name=f"m-{n}") for n in range(6)
+    ]
+    counts = []
+    for index, each_team in enumerate((other_team, team)):
+        reviewer = make_user(f"rhea{index}", roles.REVIEWER)
+        with CaptureQueriesContext(connection) as captured:
+            services.model_reviewer_assign(
+                actor=platform_admin, user=reviewer, team=each_team
+            )
+        counts.append(len(captured))
+    assert counts[1] <= counts[0]  # six models cost no more than one
+    assert set(
+        access.models_for(reviewer, access.REVIEW).values_list("name", flat=True)
+    ) == {model.name for model in models}
+    # A model registered later is given to the team's reviewers too.
+    later = factories.make_model(data_scientist, team, name="m-later")
+    assert access.has_model_permission(
+        type(reviewer).objects.get(pk=reviewer.pk), later, access.REVIEW
+    )

@@ -414,3 +414,38 @@ def test_reproduction_within_metric_tolerance(data_scientist, team):
     data = response.json()
     assert (data["mode"], data["is_passed"]) == ("metrics", True)
     assert data["differences"]["metrics"]["auc"]["within"] is True
+
+
+def test_disparities_follow_the_declared_metric_direction_in_the_api_too(
+    data_scientist, team, version
+):
+    """A metric the model declares "lower is better" (and whose name does not say
+    so) ranks groups the same way in the API as on the page and the checklist."""
+    from models_registry.checklist import fairness_disparities, metric_directions
+
+    model = version.model
+    model.offline_success_metrics = [
+        {"metric": "denials", "direction": "lower", "threshold": 0.3}
+    ]
+    model.save(update_fields=["offline_success_metrics"])
+    dataset = factories.make_snapshot(data_scientist, team)
+    slices = [
+        {
+            "attribute": "sex",
+            "group": "female",
+            "size": 40,
+            "metrics": {"denials": 0.4},
+        },
+        {"attribute": "sex", "group": "male", "size": 60, "metrics": {"denials": 0.2}},
+    ]
+    client = client_for(data_scientist)
+    url = f"{API}versions/{version.pk}/evaluations"
+    created = client.post(url, evaluation_body(dataset, slices=slices), format="json")
+    assert created.status_code == 201, created.json()
+    [disparity] = created.json()["disparities"]
+    assert (disparity["worst_group"], disparity["best_group"]) == ("female", "male")
+    [listed] = client.get(url).json()["results"][0]["disparities"]
+    assert listed == disparity
+    evaluation = Evaluation.objects.get()
+    [page] = fairness_disparities(evaluation.slices.all(), metric_directions(model))
+    assert (page.worst_group, page.best_group) == ("female", "male")

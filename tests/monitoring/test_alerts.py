@@ -155,6 +155,7 @@ def test_a_later_passing_window_clears_but_does_not_resolve(world):
     alert = _latency_alert()
     assert alert.status == AlertStatus.OPEN
     assert alert.cleared_at is not None
+    assert _events("alert.cleared") == [("credit-scoring", str(alert.pk))]
 
 
 def test_acknowledge_then_resolve(world, endpoint):

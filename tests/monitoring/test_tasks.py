@@ -111,7 +111,8 @@ def test_the_sweeper_enqueues_batches_left_pending_and_only_those(
     assert statuses == {"stale": "applied", "applied": "applied", "fresh": "pending"}
     stale.refresh_from_db()
     assert stale.enqueued_at == now
-    assert fresh.attempts == 0
+    fresh.refresh_from_db()
+    assert fresh.attempts == 0  # not re-enqueued: it is not stale yet
 
 
 def test_the_sweeper_waits_again_after_enqueueing(world, settings, time_machine):

@@ -42,22 +42,8 @@ def test_only_platform_admins_change_membership(request, persona, outsider):
 
 def test_admin_user_form_records_membership(client, platform_admin, outsider):
     client.force_login(platform_admin)
-    url = reverse("admin:auth_user_change", args=[outsider.pk])
-    form = client.get(url).context["adminform"].form
-    data = {
-        key: value
-        for key, value in form.initial.items()
-        if value is not None and key not in {"groups", "user_permissions", "password"}
-    }
-    data.update(
-        {
-            "groups": [Group.objects.get(name=roles.VALIDATOR).pk],
-            "last_login_0": "",
-            "last_login_1": "",
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "00:00:00",
-        }
-    )
+    url, data = _user_form_data(client, outsider)
+    data["groups"] = [Group.objects.get(name=roles.VALIDATOR).pk]
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     event = AuditEvent.objects.get(action="role.granted")
@@ -118,3 +104,75 @@ def test_seed_demo_twice_duplicates_nothing(tmp_path, settings, capsys):
         .groups.values_list("name", flat=True)
     ) == {"platform_admin"}
     assert get_user_model().objects.get(username="pat").is_staff
+
+
+def _user_form_data(client, user) -> tuple[str, dict]:
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        key: value
+        for key, value in form.initial.items()
+        if value is not None and key not in {"groups", "user_permissions", "password"}
+    }
+    data.update(
+        {
+            "groups": [group.pk for group in user.groups.all()],
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        }
+    )
+    return url, data
+
+
+def test_every_admin_change_to_a_person_is_audited(client, platform_admin, outsider):
+    from django.contrib.auth.models import Permission
+
+    client.force_login(platform_admin)
+    url, data = _user_form_data(client, outsider)
+    view_audit = Permission.objects.get(
+        content_type__app_label="audit", codename="view_auditevent"
+    )
+    data.update(is_staff="on", user_permissions=[view_audit.pk], is_superuser="on")
+    before = AuditEvent.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    events = {
+        e.action: e.payload for e in AuditEvent.objects.filter(sequence__gt=before)
+    }
+    updated = events["user.updated"]
+    assert "is_staff" in updated["changed"]
+    assert "is_superuser" not in updated["changed"]
+    assert (updated["user"], updated["is_staff"]) == ("otto", True)
+    assert events["permission.granted"] == {
+        "permission": "audit.view_auditevent",
+        "user": "otto",
+    }
+    outsider.refresh_from_db()
+    # Only superusers make superusers: the field is read-only for this admin.
+    assert outsider.is_staff
+    assert not outsider.is_superuser
+    password_url = reverse("admin:auth_user_password_change", args=[outsider.pk])
+    new_password = "another correct horse battery"
+    response = client.post(
+        password_url, {"password1": new_password, "password2": new_password}
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.order_by("-sequence").first()
+    assert (event.action, event.payload) == ("user.password_set", {"user": "otto"})
+    assert new_password not in event.payload_json
+
+
+def test_user_create_refuses_a_taken_name_and_a_non_admin(platform_admin, outsider):
+    from portal.errors import PermissionDenied as ServicePermissionDenied
+    from portal.errors import ServiceError
+    from portal.services import user_create
+
+    before = AuditEvent.objects.count()
+    with pytest.raises(ServiceError) as taken:
+        user_create(actor=platform_admin, username="otto", password=None)
+    assert taken.value.fields == {"username": ["Taken."]}
+    with pytest.raises(ServicePermissionDenied):
+        user_create(actor=outsider, username="newbie", password=None)
+    assert AuditEvent.objects.count() == before

@@ -13,7 +13,12 @@ from models_registry.demo import seed_registry_demo
 from monitoring.demo import seed_monitoring_demo
 from portal import roles
 from portal.models import Team
-from portal.services import team_create, user_create, user_groups_set
+from portal.services import (
+    team_create,
+    user_create,
+    user_groups_set,
+    user_password_set,
+)
 
 # username, role, team slug or None, display name
 DEMO_PEOPLE = [
@@ -56,21 +61,19 @@ class Command(BaseCommand):
                 user = user_model.objects.filter(username=username).first()
                 if user is None:
                     known[username] = secrets.token_urlsafe(12)
+                    first, _, last = full_name.partition(" ")
                     user = user_create(
                         actor=None,
                         username=username,
                         email=f"{username}@gatehouse.example",
                         password=known[username],
                         is_staff=role == roles.PLATFORM_ADMIN,
-                    )
-                    first, _, last = full_name.partition(" ")
-                    user_model.objects.filter(pk=user.pk).update(
-                        first_name=first, last_name=last
+                        first_name=first,
+                        last_name=last,
                     )
                 elif reset_passwords or username not in known:
                     known[username] = secrets.token_urlsafe(12)
-                    user.set_password(known[username])
-                    user.save(update_fields=["password"])
+                    user_password_set(actor=None, user=user, password=known[username])
                 wanted = [Group.objects.get(name=role)]
                 if team_slug:
                     wanted.append(Team.objects.get(slug=team_slug).group)
