@@ -1,6 +1,6 @@
 """Errors of approvals and deployments; each code is one kind of failure."""
 
-from portal.errors import NotFound, PermissionDenied, ServiceError
+from kernel.errors import NotFound, PermissionDenied, ServiceError
 
 
 class RequestNotFound(NotFound):

@@ -20,8 +20,8 @@ from approvals.models import (
 from approvals.notifications import EVENTS
 from approvals.services import _strategy_errors as strategy_errors
 from approvals.webhooks import host_refusal
+from kernel.roles import REVIEWER, RISK_OFFICER
 from models_registry.checklist import REVIEW_HEADINGS
-from portal.roles import REVIEWER, RISK_OFFICER
 
 NEEDS_COMMENT = (Outcome.REJECT, Outcome.REQUEST_CHANGES)
 FINDING_ROWS = 3

@@ -32,13 +32,13 @@ from approvals.models import (
 )
 from approvals.tasks import send_notification_email
 from approvals.webhooks import webhook_event_record
+from kernel.roles import REVIEWER, RISK_OFFICER, ROLE_LABELS
 from models_registry import access
 from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
 from models_registry.models import (
     RegisteredModelGroupObjectPermission,
     RegisteredModelUserObjectPermission,
 )
-from portal.roles import REVIEWER, RISK_OFFICER, ROLE_LABELS
 
 REQUEST_SUBMITTED = "request.submitted"
 REQUEST_DECIDED = "request.decided"

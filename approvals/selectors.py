@@ -21,11 +21,11 @@ from approvals.models import (
     Strategy,
     ValidationReport,
 )
+from kernel.roles import PLATFORM_ADMIN, REVIEWER, RISK_OFFICER, user_roles
 from models_registry import access
 from models_registry.checklist import FAIL
 from models_registry.models import Evaluation, ModelCard, RegisteredModel, Split
 from models_registry.selectors import model_get
-from portal.roles import PLATFORM_ADMIN, REVIEWER, RISK_OFFICER, user_roles
 
 
 def environment_get(*, name: str) -> Environment:

@@ -50,11 +50,11 @@ from approvals.models import (
     ValidationReport,
 )
 from audit.services import audit_record
+from kernel.roles import REVIEWER, RISK_OFFICER, VALIDATOR, user_roles
 from models_registry import access
 from models_registry.errors import ModelNotFound
 from models_registry.models import ModelVersion, RegisteredModel, VersionStatus
 from models_registry.validation import secret_errors
-from portal.roles import REVIEWER, RISK_OFFICER, VALIDATOR, user_roles
 
 APPROVING_ROLES = (RISK_OFFICER, REVIEWER)  # preference order when both are held
 

@@ -15,10 +15,10 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from kernel.errors import ServiceError
 from mlflow_bridge import authentication, errors, mapping, selectors, services
 from mlflow_bridge.errors import MlflowError
 from mlflow_bridge.selectors import ModelView, VersionView
-from portal.errors import ServiceError
 
 MODELS_PAGE_DEFAULT, MODELS_PAGE_MAX = 100, 1000
 VERSIONS_PAGE_DEFAULT, VERSIONS_PAGE_MAX = 10_000, 200_000

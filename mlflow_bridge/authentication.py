@@ -14,9 +14,9 @@ import binascii
 from django.contrib.auth import authenticate as django_authenticate
 from rest_framework.exceptions import AuthenticationFailed
 
+from kernel.authentication import user_for_token
+from kernel.tokens import TOKEN_PATTERN
 from mlflow_bridge import errors
-from portal.authentication import user_for_token
-from portal.tokens import TOKEN_PATTERN
 
 _HOW = (
     "Set MLFLOW_TRACKING_TOKEN to a Gatehouse API token, or "

@@ -6,7 +6,7 @@ the approvals reaches an MLflow client in the shape it understands.
 """
 
 from approvals.errors import NoPolicy
-from portal.errors import NotFound, PermissionDenied, ServiceError
+from kernel.errors import NotFound, PermissionDenied, ServiceError
 
 RESOURCE_DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
 RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"

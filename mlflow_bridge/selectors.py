@@ -8,7 +8,7 @@ aliases are computed from the live deployments, never stored.
 
 The reads that MLflow clients repeat most (a model or a version by name, the
 page context, the latest versions) are fixed SQL texts run through
-``portal.db``, prepared once per connection; searches, whose filters vary,
+``kernel.db``, prepared once per connection; searches, whose filters vary,
 build their queries with the ORM.
 """
 
@@ -20,6 +20,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from approvals.models import Deployment, DeploymentStatus, Environment, Strategy
+from kernel import db
+from kernel.models import Team
 from mlflow_bridge import errors, filters, mapping
 from mlflow_bridge.models import (
     GovernedAlias,
@@ -35,8 +37,6 @@ from models_registry.models import (
     TrainingRun,
     VersionStatus,
 )
-from portal import db
-from portal.models import Team
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _context(
     return _Context(governed, live, production, staging, stored), tags
 
 
-# --- Fixed SQL for the repeated reads (portal.db) ------------------------------------
+# --- Fixed SQL for the repeated reads (kernel.db) ------------------------------------
 
 _MODEL_FIELDS = (
     "id",

@@ -27,6 +27,9 @@ from approvals.models import (
     Strategy,
 )
 from audit.services import audit_record
+from kernel.errors import ServiceError
+from kernel.models import Team
+from kernel.roles import PLATFORM_ADMIN, user_has_role
 from mlflow_bridge import errors, mapping, sources
 from mlflow_bridge.models import (
     ALIAS_MAX_LENGTH,
@@ -41,9 +44,6 @@ from models_registry import access, validation
 from models_registry import services as registry
 from models_registry.errors import RegistryConflict
 from models_registry.models import ModelVersion, RegisteredModel, TrainingRun
-from portal.errors import ServiceError
-from portal.models import Team
-from portal.roles import PLATFORM_ADMIN, user_has_role
 
 # --- Checks --------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ The rule is written once, as SQL (:func:`holding_sql`), and reaches querysets
 as the :class:`Holding` expression. Global and object permissions are checked in
 the same statement, so limiting a query to what someone may see costs no
 queries of its own, and the SQL text depends only on the permission asked for,
-so PostgreSQL can keep it prepared (``portal.db``).
+so PostgreSQL can keep it prepared (``kernel.db``).
 """
 
 from functools import cache
@@ -20,12 +20,12 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, Expression, F, QuerySet
 
+from kernel import db
 from models_registry.models import (
     RegisteredModel,
     RegisteredModelGroupObjectPermission,
     RegisteredModelUserObjectPermission,
 )
-from portal import db
 
 VIEW = "view_registeredmodel"
 CHANGE = "change_registeredmodel"

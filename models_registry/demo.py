@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 
+from kernel.models import Team
 from models_registry import services
 from models_registry.models import RegisteredModel
-from portal.models import Team
 
 
 def _digest(text: str) -> str:

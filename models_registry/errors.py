@@ -1,6 +1,6 @@
 """Errors of the registry; each code is one kind of failure."""
 
-from portal.errors import NotFound, PermissionDenied, ServiceError
+from kernel.errors import NotFound, PermissionDenied, ServiceError
 
 
 class ModelNotFound(NotFound):

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from portal.models import Team, TimeStampedModel
+from kernel.models import Team, TimeStampedModel
 
 
 class DecisionDomain(models.TextChoices):

@@ -12,6 +12,14 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from audit.services import audit_record
+from kernel.models import Team
+from kernel.roles import (
+    PLATFORM_ADMIN,
+    REVIEWER,
+    RISK_OFFICER,
+    VALIDATOR,
+    user_has_role,
+)
 from models_registry import access, validation
 from models_registry.errors import (
     CardFrozen,
@@ -42,14 +50,6 @@ from models_registry.models import (
     TeamReviewer,
     TrainingRun,
     TrainingRunInput,
-)
-from portal.models import Team
-from portal.roles import (
-    PLATFORM_ADMIN,
-    REVIEWER,
-    RISK_OFFICER,
-    VALIDATOR,
-    user_has_role,
 )
 
 TEAM_PERMISSIONS = (access.VIEW, access.CHANGE, access.REGISTER, access.ROLLBACK)

@@ -16,6 +16,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kernel.errors import NotFound, ServiceError
+from kernel.errors import PermissionDenied as ServicePermissionDenied
+from kernel.models import Team
+from kernel.roles import RISK_OFFICER, user_has_role
 from models_registry import access, selectors, services
 from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
 from models_registry.errors import CardFrozen, CardRevisionConflict
@@ -31,10 +35,6 @@ from models_registry.models import (
     ModelCard,
     ModelCardRevision,
 )
-from portal.errors import NotFound, ServiceError
-from portal.errors import PermissionDenied as ServicePermissionDenied
-from portal.models import Team
-from portal.roles import RISK_OFFICER, user_has_role
 
 MODELS_PER_PAGE = 25
 

@@ -15,9 +15,9 @@
 
 from django.db.models import Q, QuerySet
 
+from kernel.roles import REVIEWER, RISK_OFFICER, user_has_role
 from models_registry import access
 from models_registry.models import RegisteredModel
-from portal.roles import REVIEWER, RISK_OFFICER, user_has_role
 
 PUSH_PERMISSION = "monitoring.push_data"
 

@@ -1,7 +1,7 @@
 """Errors of monitoring: one code per failure, rendered as
 {"code", "message", "fields"} by the API's exception handler."""
 
-from portal.errors import NotFound, PermissionDenied, ServiceError
+from kernel.errors import NotFound, PermissionDenied, ServiceError
 
 
 class BatchInvalid(ServiceError):

@@ -14,13 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from approvals import services as approvals_services
 from approvals.models import DeploymentStatus
+from kernel.errors import NotFound, ServiceError
+from kernel.errors import PermissionDenied as ServicePermissionDenied
 from monitoring import access, charts, selectors
 from monitoring.forms import AcknowledgeForm, DashboardForm, LabelForm, ResolveForm
 from monitoring.models import AlertStatus, ReviewStatus
 from monitoring.services import alerts as alert_services
 from monitoring.services.review import review_item_label
-from portal.errors import NotFound, ServiceError
-from portal.errors import PermissionDenied as ServicePermissionDenied
 
 
 def _service_errors_as_http(view):

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 
-from portal.models import ApiToken, Team
+from kernel.models import ApiToken, Team
 from portal.services import (
     user_account_save,
     user_groups_set,

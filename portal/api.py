@@ -3,8 +3,8 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from portal.roles import ROLES, user_roles
-from portal.selectors import team_list_for_user
+from kernel.roles import ROLES, user_roles
+from kernel.teams import team_list_for_user
 
 
 class MeOutputSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-from portal.roles import AUDITOR, PLATFORM_ADMIN, ROLE_LABELS, user_roles
+from kernel.roles import AUDITOR, PLATFORM_ADMIN, ROLE_LABELS, user_roles
 
 
 def navigation(request):

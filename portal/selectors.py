@@ -2,24 +2,16 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from audit.models import AuditEvent
-from portal.models import ApiToken, Team
-from portal.roles import AUDITOR, PLATFORM_ADMIN, ROLES, user_has_role, user_roles
+from kernel.models import ApiToken, Team
+from kernel.roles import AUDITOR, PLATFORM_ADMIN, ROLES, user_has_role, user_roles
+from kernel.teams import team_list_for_user
 
 
 def api_token_list(*, user):
     return ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")
-
-
-def team_list_for_user(*, user):
-    """The user's teams with their member counts (one query)."""
-    return (
-        Team.objects.filter(group__user=user)
-        .annotate(member_count=Count("group__user", distinct=True))
-        .order_by("name")
-    )
 
 
 def audit_event_list_recent(*, actor, limit: int = 10):

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import audit_record
-from portal.errors import NotFound, PermissionDenied, ServiceError, TokenAlreadyRevoked
-from portal.models import ApiToken, Team
-from portal.roles import PLATFORM_ADMIN, ROLES, user_has_role
-from portal.tokens import generate_token
+from kernel.errors import NotFound, PermissionDenied, ServiceError, TokenAlreadyRevoked
+from kernel.models import ApiToken, Team
+from kernel.roles import PLATFORM_ADMIN, ROLES, user_has_role
+from kernel.tokens import generate_token
 
 MAX_ACTIVE_TOKENS = 20
 MAX_TOKEN_DAYS = 365

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.errors import ServiceError
+from kernel.errors import ServiceError
 from portal.forms import ApiTokenCreateForm
 from portal.health import health_report
 from portal.selectors import api_token_list, home_dashboard

@@ -5,7 +5,7 @@ import os
 import psycopg
 import pytest
 
-from portal import roles
+from kernel import roles
 
 _HOW = (
     "Run the suite with `make test` (it sets DATABASE_URL to "
@@ -116,7 +116,7 @@ def make_user(username: str, *role_names: str, team=None, **extra):
 def team(db):
     from django.contrib.auth.models import Group
 
-    from portal.models import Team
+    from kernel.models import Team
 
     group = Group.objects.create(name="team:credit-risk")
     return Team.objects.create(name="Credit Risk", slug="credit-risk", group=group)
@@ -126,7 +126,7 @@ def team(db):
 def other_team(db):
     from django.contrib.auth.models import Group
 
-    from portal.models import Team
+    from kernel.models import Team
 
     group = Group.objects.create(name="team:recommendations")
     return Team.objects.create(

@@ -8,7 +8,7 @@ from django import template
 
 from approvals import selectors, services
 from approvals.models import DeploymentStatus, Environment
-from portal.roles import ROLE_LABELS
+from kernel.roles import ROLE_LABELS
 
 register = template.Library()
 

@@ -9,11 +9,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from approvals import services
 from approvals.gates import version_authors
+from kernel.errors import NotFound, ServiceError
+from kernel.errors import PermissionDenied as ServicePermissionDenied
+from kernel.roles import ROLE_LABELS, VALIDATOR, user_roles
 from models_registry import access
 from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
-from portal.errors import NotFound, ServiceError
-from portal.errors import PermissionDenied as ServicePermissionDenied
-from portal.roles import ROLE_LABELS, VALIDATOR, user_roles
 
 GATE_LABELS = {PASS: "Passes", FAIL: "Fails", NOT_APPLICABLE: "Not applicable"}
 

@@ -19,10 +19,10 @@ from approvals.views.common import (
     may_validate,
     service_errors_as_http,
 )
+from kernel.errors import PermissionDenied as ServicePermissionDenied
+from kernel.errors import ServiceError
+from kernel.roles import VALIDATOR, user_roles
 from models_registry import selectors as registry_selectors
-from portal.errors import PermissionDenied as ServicePermissionDenied
-from portal.errors import ServiceError
-from portal.roles import VALIDATOR, user_roles
 
 TIMELINE_REQUESTS_SHOWN = 20
 TIMELINE_VERSIONS_SHOWN = 20

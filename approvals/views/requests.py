@@ -26,13 +26,13 @@ from approvals.views.common import (
     service_errors_as_http,
     signed,
 )
+from kernel.errors import PermissionDenied as ServicePermissionDenied
+from kernel.errors import ServiceError
+from kernel.roles import DATA_SCIENTIST, user_roles
 from models_registry import selectors as registry_selectors
 from models_registry.checklist import FAIL, fairness_disparities
 from models_registry.forms import CARD_LABELS
 from models_registry.models import CARD_FIELDS
-from portal.errors import PermissionDenied as ServicePermissionDenied
-from portal.errors import ServiceError
-from portal.roles import DATA_SCIENTIST, user_roles
 
 MY_REQUESTS_SHOWN = 50
 

@@ -17,9 +17,9 @@ from approvals.views.common import (
     safe_next,
     service_errors_as_http,
 )
+from kernel.errors import PermissionDenied as ServicePermissionDenied
+from kernel.errors import ServiceError
 from models_registry import selectors as registry_selectors
-from portal.errors import PermissionDenied as ServicePermissionDenied
-from portal.errors import ServiceError
 
 
 @login_required

@@ -3,7 +3,7 @@
 
 from django.db import migrations
 
-from portal.roles import sync_role_groups_migration
+from kernel.roles import sync_role_groups_migration
 
 DEFAULTS = {"champion": "production", "challenger": "staging"}
 

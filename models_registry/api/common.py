@@ -8,11 +8,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.serializers import Serializer
 
+from kernel.models import Team
 from models_registry import selectors
 from models_registry.errors import RegistryInvalid
 from models_registry.models import DatasetSnapshot
 from models_registry.serializers import ErrorOutput
-from portal.models import Team
 
 
 class RegistryJSONParser(JSONParser):

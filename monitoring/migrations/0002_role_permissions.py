@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from portal.roles import sync_role_groups_migration
+from kernel.roles import sync_role_groups_migration
 
 
 class Migration(migrations.Migration):

@@ -43,6 +43,7 @@ from approvals.models import Deployment, DeploymentStatus, RequestKind, Strategy
 from approvals.notifications import _absolute, _email_on_commit
 from approvals.webhooks import webhook_event_record
 from audit.services import audit_record
+from kernel.errors import ServiceError
 from models_registry import access as registry_access
 from models_registry.models import (
     RegisteredModelGroupObjectPermission,
@@ -64,7 +65,6 @@ from monitoring.models import (
     MonitoringTarget,
 )
 from monitoring.services.targets import config_for
-from portal.errors import ServiceError
 
 ALERT_OPENED = "alert.opened"
 ALERT_ESCALATED = "alert.escalated"

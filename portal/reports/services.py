@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from kernel.errors import NotFound, ServiceError
 from models_registry import selectors
 from models_registry.models import ModelVersion, RegisteredModel
-from portal.errors import NotFound, ServiceError
 from portal.models import ReportExport
 from portal.reports.lineage_report import build_lineage_report, report_row_estimate
 from portal.reports.render import (

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from kernel.errors import NotFound, ServiceError
 from models_registry import selectors
-from portal.errors import NotFound, ServiceError
 from portal.models import ReportExport
 from portal.reports.forms import ReportExportForm, ReportFormatForm
 from portal.reports.render import CONTENT_TYPES, presentation, published_schema

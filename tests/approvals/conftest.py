@@ -19,9 +19,9 @@ from approvals.models import (
     WebhookDelivery,
 )
 from audit.models import AuditEvent
+from kernel import roles
 from models_registry import services as registry
 from models_registry.models import ModelVersion
-from portal import roles
 from portal.services import api_token_create
 from tests.conftest import make_user
 from tests.models_registry import factories

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from approvals import services
 from approvals.models import ApprovalPolicy, Environment
+from kernel import roles
 from models_registry import services as registry
-from portal import roles
 from tests.conftest import make_user
 from tests.models_registry import factories
 

@@ -8,8 +8,8 @@ from rest_framework.fields import DateTimeField
 from approvals.api import examples
 from approvals.models import ApprovalPolicy, Decision, Deployment, DeploymentRequest
 from audit.models import AuditEvent
+from kernel import roles
 from models_registry import services as registry
-from portal import roles
 from tests.approvals.conftest import (
     API,
     approvals_state,

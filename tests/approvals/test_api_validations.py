@@ -8,7 +8,7 @@ from approvals import services
 from approvals.api import examples
 from approvals.models import ApprovalPolicy, Finding, ValidationReport
 from audit.models import AuditEvent
-from portal import roles
+from kernel import roles
 from tests.approvals.conftest import (
     API,
     approvals_state,

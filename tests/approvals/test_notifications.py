@@ -20,9 +20,9 @@ from approvals.models import (
     RequestStatus,
     WebhookDelivery,
 )
+from kernel import roles
 from models_registry import access
 from models_registry import services as registry
-from portal import roles
 from tests.approvals import factories
 from tests.approvals.webhook_receiver import WebhookReceiver
 from tests.conftest import make_user

@@ -23,8 +23,8 @@ from approvals.models import (
     RequestStatus,
 )
 from audit.models import AuditEvent
+from kernel import roles
 from models_registry import services as registry
-from portal import roles
 from tests.approvals import scenarios
 from tests.conftest import make_user
 from tests.models_registry import factories

@@ -20,7 +20,7 @@ from approvals.tasks import (
 )
 from approvals.webhooks import webhook_event_record
 from audit.models import AuditEvent
-from portal import roles
+from kernel import roles
 from portal.celery import app
 from tests.approvals import factories
 from tests.approvals.webhook_receiver import WebhookReceiver

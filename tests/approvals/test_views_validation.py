@@ -174,8 +174,8 @@ def test_bad_input_is_an_error_and_changes_nothing(client, world, data, where, m
 
 
 def test_a_validator_who_built_the_version_is_refused(client, world):
+    from kernel import roles
     from models_registry import services as registry
-    from portal import roles
     from tests.conftest import make_user
     from tests.models_registry import factories
 
@@ -195,8 +195,8 @@ def test_a_validator_who_built_the_version_is_refused(client, world):
 def test_a_validator_who_recorded_the_training_run_gets_no_form(client, world):
     """The page offers the form to exactly those the service accepts: the author
     of the training run is an author of the version too."""
+    from kernel import roles
     from models_registry import services as registry
-    from portal import roles
     from tests.conftest import make_user
     from tests.models_registry import factories
 

@@ -66,6 +66,7 @@ def fill():
     from django.utils import timezone
 
     from approvals.models import Deployment, Environment
+    from kernel.models import Team
     from models_registry import services as registry
     from monitoring.models import (
         Alert,
@@ -76,7 +77,6 @@ def fill():
         ReferenceSource,
     )
     from monitoring.windows import build_reference
-    from portal.models import Team
 
     group = Group.objects.create(name="team:bench")
     team = Team.objects.create(name="Bench", slug="bench", group=group)

@@ -163,9 +163,9 @@ def create_world():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
+    from kernel.models import Team
     from models_registry import services as registry
     from monitoring.services.ingestion import reference_upload
-    from portal.models import Team
     from portal.services import api_token_create
 
     group = Group.objects.create(name="team:bench")

@@ -155,8 +155,8 @@ def fill_gatehouse(models: int, versions: int) -> str:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
+    from kernel.models import Team
     from mlflow_bridge import services
-    from portal.models import Team
     from portal.services import api_token_create
 
     call_command("migrate", verbosity=0)

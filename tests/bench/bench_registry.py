@@ -146,8 +146,8 @@ def digest(text: str) -> str:
 def fill(models: int, versions: int) -> tuple[str, list[int], float]:
     """Register the models and versions through the services; return the data
     scientist's API token, the version ids and the seconds it took."""
+    from kernel import roles
     from models_registry import services
-    from portal import roles
     from portal.services import (
         api_token_create,
         team_create,

@@ -132,9 +132,9 @@ def fill(args) -> tuple:
     from approvals.models import ApprovalPolicy, Environment
     from audit.models import AuditEvent
     from audit.services import audit_record
+    from kernel import roles
+    from kernel.models import Team
     from models_registry import services
-    from portal import roles
-    from portal.models import Team
 
     ApprovalPolicy.objects.filter(risk_class="low").update(
         gate_items=[],

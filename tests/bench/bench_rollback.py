@@ -139,8 +139,8 @@ class Scene:
         from django.contrib.auth.models import Group
 
         from approvals.models import Environment
+        from kernel.models import Team
         from models_registry import services as registry
-        from portal.models import Team
         from portal.services import api_token_create
         from tests.models_registry import factories
 

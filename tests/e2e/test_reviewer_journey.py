@@ -14,7 +14,7 @@ import pytest
 from django.apps import apps
 
 from approvals.models import Deployment, DeploymentRequest, DeploymentStatus
-from portal import roles
+from kernel import roles
 from tests.approvals import scenarios
 from tests.models_registry import factories
 

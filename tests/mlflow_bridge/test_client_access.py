@@ -4,10 +4,10 @@ import pytest
 from mlflow.exceptions import RestException
 
 from audit.models import AuditEvent
+from kernel import roles
 from mlflow_bridge.models import ModelAlias, RegisteredModelTag
 from models_registry import services as registry
 from models_registry.models import ModelVersion, RegisteredModel
-from portal import roles
 from portal.services import api_token_revoke
 from tests.conftest import make_user
 from tests.mlflow_bridge.conftest import ClientAs, sha_tags, token_for

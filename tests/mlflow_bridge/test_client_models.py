@@ -4,9 +4,9 @@ import pytest
 from mlflow.exceptions import RestException
 
 from audit.models import AuditEvent
+from kernel import roles
 from mlflow_bridge.models import RegisteredModelTag
 from models_registry.models import RegisteredModel
-from portal import roles
 from tests.conftest import make_user
 from tests.mlflow_bridge.conftest import sha_tags
 

@@ -10,7 +10,7 @@ def credit_model(data_scientist, team):
 
 @pytest.fixture
 def other_data_scientist(other_team):
-    from portal import roles
+    from kernel import roles
     from tests.conftest import make_user
 
     return make_user("sam", roles.DATA_SCIENTIST, team=other_team)

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from guardian.shortcuts import assign_perm, remove_perm
 
+from kernel import roles
 from models_registry import access
 from models_registry.models import ModelVersion, RegisteredModel
-from portal import roles
 from tests.conftest import make_user
 from tests.models_registry import factories
 

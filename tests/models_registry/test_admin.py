@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from kernel import roles
 from models_registry import services
 from models_registry.models import (
     Artifact,
@@ -24,7 +25,6 @@ from models_registry.models import (
     TeamReviewer,
     TrainingRun,
 )
-from portal import roles
 from tests.models_registry import factories
 from tests.models_registry.test_views_models import person
 

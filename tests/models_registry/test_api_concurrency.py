@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from audit.models import AuditEvent
+from kernel import roles
 from models_registry.models import ModelVersion, TrainingRun
-from portal import roles
 from tests.models_registry import factories
 from tests.models_registry.api_helpers import (
     API,

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from kernel import roles
 from models_registry import services
 from models_registry.models import Evaluation, ModelVersion, RegisteredModel
-from portal import roles
 from tests.conftest import make_user
 from tests.models_registry import factories
 from tests.models_registry.api_helpers import (

@@ -6,10 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals.models import Decision, Deployment
+from kernel import roles
 from models_registry import lineage, services
 from models_registry.errors import DatasetNotFound, ModelNotFound
 from models_registry.lineage import impact_of_snapshot, lineage_graph
-from portal import roles
 from tests.conftest import make_user
 from tests.models_registry import factories, lineage_world
 

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from kernel import roles
 from models_registry import services
-from portal import roles
 from tests.models_registry import factories
 from tests.models_registry.test_views_models import VISIBILITY, person
 

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from kernel import roles
 from models_registry import services
 from models_registry.models import ModelVersion, RegisteredModel
-from portal import roles
 from tests.models_registry import factories
 
 pytestmark = pytest.mark.django_db

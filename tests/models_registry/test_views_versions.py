@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from kernel import roles
 from models_registry import services
 from models_registry.models import ModelCard, ModelCardRevision, ModelVersion
-from portal import roles
 from tests.models_registry import factories
 from tests.models_registry.test_views_models import VISIBILITY, person
 

@@ -19,9 +19,9 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from approvals.models import Deployment
+from kernel import roles
+from kernel.models import Team
 from models_registry.models import ModelVersion, RegisteredModel
-from portal import roles
-from portal.models import Team
 from portal.services import api_token_create
 from tests.approvals import scenarios
 from tests.conftest import make_user

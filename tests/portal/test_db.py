@@ -1,12 +1,12 @@
-"""portal.db: fixed SQL texts prepared once per connection, seen by Django's
+"""kernel.db: fixed SQL texts prepared once per connection, seen by Django's
 query capture, and rows turned into model instances as the ORM would."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from kernel import db
 from models_registry.models import ModelVersion
-from portal import db
 from tests.models_registry import factories
 
 pytestmark = pytest.mark.django_db

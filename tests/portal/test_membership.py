@@ -3,8 +3,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from portal import roles
-from portal.errors import PermissionDenied
+from kernel import roles
+from kernel.errors import PermissionDenied
 from portal.services import team_create, user_groups_set
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +60,8 @@ def test_team_create(platform_admin):
 
 @pytest.mark.parametrize("name", ["", "   ", "reviewer"])
 def test_team_create_refuses_bad_names(platform_admin, name):
-    from portal.errors import ServiceError
-    from portal.models import Team
+    from kernel.errors import ServiceError
+    from kernel.models import Team
 
     with pytest.raises(ServiceError):
         team_create(actor=platform_admin, name=name)
@@ -72,7 +72,7 @@ def test_seed_demo_twice_duplicates_nothing(tmp_path, settings, capsys):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from portal.models import Team
+    from kernel.models import Team
 
     settings.VAR_DIR = tmp_path
     call_command("seed_demo")
@@ -165,8 +165,8 @@ def test_every_admin_change_to_a_person_is_audited(client, platform_admin, outsi
 
 
 def test_user_create_refuses_a_taken_name_and_a_non_admin(platform_admin, outsider):
-    from portal.errors import PermissionDenied as ServicePermissionDenied
-    from portal.errors import ServiceError
+    from kernel.errors import PermissionDenied as ServicePermissionDenied
+    from kernel.errors import ServiceError
     from portal.services import user_create
 
     before = AuditEvent.objects.count()

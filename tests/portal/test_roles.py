@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from portal import roles
+from kernel import roles
 
 pytestmark = pytest.mark.django_db
 

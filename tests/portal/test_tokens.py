@@ -2,10 +2,10 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from portal.errors import NotFound, ServiceError, TokenAlreadyRevoked
-from portal.models import ApiToken
+from kernel.errors import NotFound, ServiceError, TokenAlreadyRevoked
+from kernel.models import ApiToken
+from kernel.tokens import token_digest
 from portal.services import MAX_ACTIVE_TOKENS, api_token_create, api_token_revoke
-from portal.tokens import token_digest
 
 pytestmark = pytest.mark.django_db
 

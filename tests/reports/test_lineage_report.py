@@ -427,7 +427,7 @@ def test_outsiders_get_404_and_nothing_is_recorded(
 
 
 def test_a_data_scientist_of_another_team_may_not_export(client, world, other_team):
-    from portal import roles
+    from kernel import roles
     from tests.conftest import make_user
 
     client.force_login(make_user("sam", roles.DATA_SCIENTIST, team=other_team))
@@ -445,7 +445,7 @@ def test_people_who_see_the_model_may_export(client, world, persona):
 
 
 def test_auditors_export_every_model(client, world, auditor, other_team):
-    from portal import roles
+    from kernel import roles
     from tests.conftest import make_user
     from tests.models_registry import factories
 

@@ -9,10 +9,10 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from approvals.demo import seed_approvals_demo
+from kernel import roles
+from kernel.models import Team
 from models_registry.demo import seed_registry_demo
 from monitoring.demo import seed_monitoring_demo
-from portal import roles
-from portal.models import Team
 from portal.services import (
     team_create,
     user_create,

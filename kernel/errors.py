@@ -1,4 +1,4 @@
-"""Errors raised by services; ``portal.api_errors`` renders them as JSON."""
+"""Errors raised by services; ``kernel.api`` renders them as JSON."""
 
 
 class ServiceError(Exception):

@@ -1,7 +1,7 @@
 """Roles are Django groups with global permissions; this module is their definition.
 
 Role groups are created by a data migration (portal 0002) and kept in step with
-this table after every ``migrate`` (``PortalConfig.ready``), so an app that adds
+this table after every ``migrate`` (``KernelConfig.ready``), so an app that adds
 models adds its permissions here and they reach the roles on the next migrate.
 Permissions are only ever added here, never silently taken away from a group.
 Teams are groups too, but they carry no global permissions: what a team may do

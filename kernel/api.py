@@ -6,8 +6,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from audit.errors import AuditError
-from portal.errors import ServiceError
+from kernel.errors import ServiceError
 
 
 def _flatten(detail) -> list[str]:
@@ -19,7 +18,7 @@ def _flatten(detail) -> list[str]:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ServiceError | AuditError):
+    if isinstance(exc, ServiceError):
         body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
         return Response(body, status=exc.status_code)
     if isinstance(exc, Http404):

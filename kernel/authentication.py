@@ -7,9 +7,9 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from portal import db
-from portal.models import ApiToken
-from portal.tokens import token_digest, token_prefix
+from kernel import db
+from kernel.models import ApiToken
+from kernel.tokens import token_digest, token_prefix
 
 # last_used_at is bookkeeping, not an audited change: write it at most this often.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -85,7 +85,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "portal.authentication.ApiTokenAuthentication"
+    target_class = "kernel.authentication.ApiTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

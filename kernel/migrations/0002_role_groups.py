@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from portal.roles import ROLES, sync_role_groups_migration
+from kernel.roles import ROLES, sync_role_groups_migration
 
 
 def remove_role_groups(apps, schema_editor):

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import portal.reports.storage
+import kernel.storage
 
 
 class Migration(migrations.Migration):
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
                     "file",
                     models.FileField(
                         blank=True,
-                        storage=portal.reports.storage.ReportStorage(),
+                        storage=kernel.storage.ReportStorage(),
                         upload_to="exports/%Y/%m/",
                     ),
                 ),
