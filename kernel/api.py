@@ -1,12 +1,20 @@
-"""One shape for every API error: {"code", "message", "fields"}."""
+"""The shared API layer: one error shape for every answer (``{"code", "message",
+"fields"}``), the API base view (parse → call → render), input parsing with
+flat field errors, pagination and the schema's error helpers."""
+
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from kernel.errors import ServiceError
+from kernel.errors import InvalidInput, ServiceError
 
 
 def _flatten(detail) -> list[str]:
@@ -49,3 +57,136 @@ def exception_handler(exc, context):
             "fields": {},
         }
     return response
+
+
+# --- The API base: parse input, call a service or selector, render output --------
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
+
+
+class LenientJSONParser(JSONParser):
+    """JSON that may carry NaN and Infinity.
+
+    Python's json module reads them; the input serializers then answer with a
+    field error that names the field, instead of a bare "JSON parse error".
+    """
+
+    strict = False
+
+
+def flatten_errors(errors: Any) -> dict[str, list[str]]:
+    """Turn DRF's nested errors into ``{"artifact.sha256": [...]}``, the same flat
+    field names the services use, with ``[i]`` for list positions."""
+    fields: dict[str, list[str]] = {}
+
+    def add(where: str, message: Any) -> None:
+        fields.setdefault(where or "non_field_errors", []).append(str(message))
+
+    def visit(detail: Any, where: str) -> None:
+        if isinstance(detail, dict):
+            for key, child in detail.items():
+                if isinstance(key, int):
+                    name = f"{where}[{key}]"
+                elif key == "non_field_errors":
+                    name = where
+                else:
+                    name = f"{where}.{key}" if where else str(key)
+                visit(child, name)
+        elif isinstance(detail, list):
+            if all(isinstance(item, str) for item in detail):
+                for item in detail:
+                    add(where, item)
+            else:
+                for index, child in enumerate(detail):
+                    if child:
+                        visit(child, f"{where}[{index}]")
+        else:
+            add(where, detail)
+
+    visit(errors, "")
+    return fields
+
+
+def parse_data(
+    serializer_class: type[Serializer],
+    data: Any,
+    *,
+    message: str = "The request has invalid fields.",
+    error: type[ServiceError] = InvalidInput,
+    partial: bool = False,
+) -> dict[str, Any]:
+    """``data`` validated by the input serializer, or ``error`` (400) with every
+    field error at once. The serializer only validates; it never saves."""
+    serializer = serializer_class(data=data, partial=partial)
+    if not serializer.is_valid():
+        raise error(message, fields=flatten_errors(serializer.errors))
+    return dict(serializer.validated_data)
+
+
+class ApiView(GenericAPIView):
+    """The base of every API view: parse → call a service or selector → render.
+
+    An app sets ``invalid_error`` (its 400 error class) and, where its wording
+    differs, ``body_message`` / ``query_message``.
+    """
+
+    invalid_error: type[ServiceError] = InvalidInput
+    body_message = "The request has invalid fields."
+    query_message = "The query is invalid."
+
+    def parse_body(
+        self,
+        serializer_class: type[Serializer],
+        *,
+        message: str | None = None,
+        partial: bool = False,
+    ) -> dict[str, Any]:
+        return parse_data(
+            serializer_class,
+            self.request.data,
+            message=message or self.body_message,
+            error=self.invalid_error,
+            partial=partial,
+        )
+
+    def parse_query(
+        self, serializer_class: type[Serializer], *, message: str | None = None
+    ) -> dict[str, Any]:
+        return parse_data(
+            serializer_class,
+            self.request.query_params,
+            message=message or self.query_message,
+            error=self.invalid_error,
+        )
+
+    def paginated(self, items, serializer_class, **context):
+        """One page of ``items`` (a selector's queryset, or a list)."""
+        page = self.paginate_queryset(items)
+        data = serializer_class(page, many=True, context=context).data
+        return self.get_paginated_response(data)
+
+
+# --- Schema helpers ---------------------------------------------------------------
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """A documented error answer: ``{"code", "message", "fields"}``."""
+    return OpenApiResponse(ErrorOutput, description=description)
+
+
+def error_example(name: str, status: int, body: dict[str, Any]) -> OpenApiExample:
+    return OpenApiExample(
+        name, value=body, response_only=True, status_codes=[str(status)]
+    )
+
+
+def not_found_example(code: str, message: str) -> OpenApiExample:
+    return error_example(
+        "Unknown or invisible", 404, {"code": code, "message": message, "fields": {}}
+    )

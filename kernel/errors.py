@@ -1,4 +1,5 @@
-"""Errors raised by services; ``kernel.api`` renders them as JSON."""
+"""Errors raised by services; ``kernel.api`` renders them as JSON and
+``kernel.pages`` turns them into 404/403 responses and form errors."""
 
 
 class ServiceError(Exception):
@@ -11,6 +12,13 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+
+
+class InvalidInput(ServiceError):
+    """The input has field errors (``fields`` names them); nothing was changed."""
+
+    code = "invalid"
+    status_code = 400
 
 
 class NotFound(ServiceError):
