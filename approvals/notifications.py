@@ -74,16 +74,16 @@ DECIDED = {
 # --- Links and loading --------------------------------------------------------------
 
 
-def _absolute(path: str) -> str:
+def absolute_url(path: str) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
 def request_url(request_id: int) -> str:
-    return _absolute(reverse("approvals:request-detail", kwargs={"id": request_id}))
+    return absolute_url(reverse("approvals:request-detail", kwargs={"id": request_id}))
 
 
 def deployment_url(deployment_id: int) -> str:
-    return _absolute(
+    return absolute_url(
         reverse("approvals:deployment-detail", kwargs={"id": deployment_id})
     )
 
@@ -167,7 +167,7 @@ def _send_after_commit(recipient: str, subject: str, body: str) -> None:
     transaction.on_commit(send_notification_email_after_commit, robust=True)
 
 
-def _email_on_commit(recipients: Iterable[str], subject: str, body: str) -> None:
+def email_on_commit(recipients: Iterable[str], subject: str, body: str) -> None:
     for address in dict.fromkeys(recipients):
         _send_after_commit(address, SUBJECT_PREFIX + subject, body)
 
@@ -295,7 +295,7 @@ def notify_request_submitted(request: DeploymentRequest) -> None:
                 request_url(request.pk),
             ]
         )
-        _email_on_commit(
+        email_on_commit(
             reviewer_emails(request),
             f"Review request #{request.pk}: {_what(request)}",
             body,
@@ -333,7 +333,7 @@ def notify_decision_recorded(decision: Decision) -> None:
             "",
             request_url(request.pk),
         ]
-        _email_on_commit(
+        email_on_commit(
             _active_email(request.requested_by),
             f"Request #{request.pk} {verb} by {reviewer.get_username()}: "
             f"{_what(request)}",
@@ -362,7 +362,7 @@ def notify_request_closed(request: DeploymentRequest) -> None:
         if request.status == RequestStatus.EXPIRED:
             lines.append("Submit it again if it is still wanted.")
         lines += ["", request_url(request.pk)]
-        _email_on_commit(
+        email_on_commit(
             _active_email(request.requested_by),
             f"Request #{request.pk} {status}: {_what(request)}",
             "\n".join(lines),
@@ -398,7 +398,7 @@ def notify_deployment_executed(deployment: Deployment) -> None:
             "",
             deployment_url(deployment.pk),
         ]
-        _email_on_commit(
+        email_on_commit(
             _active_email(deployment.request.requested_by),
             f"Deployed: {what}",
             "\n".join(lines),
@@ -454,7 +454,7 @@ def notify_deployment_rolled_back(
             if rolled_back.request is not None
             else rolled_back.deployed_by_id
         )
-        _email_on_commit(
+        email_on_commit(
             _team_and_requester_emails(model.team.group_id, requester),
             f"Rolled back: {where} (v{rolled_back.version.version})",
             "\n".join(lines),

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from approvals import access as approvals_access
 from approvals.errors import DeploymentNotFound, EnvironmentNotFound, RequestNotFound
 from approvals.models import (
     Decision,
@@ -21,7 +22,7 @@ from approvals.models import (
     Strategy,
     ValidationReport,
 )
-from kernel.roles import PLATFORM_ADMIN, REVIEWER, RISK_OFFICER, user_roles
+from kernel.roles import REVIEWER, RISK_OFFICER, user_roles
 from models_registry import access
 from models_registry.checklist import FAIL
 from models_registry.models import Evaluation, ModelCard, RegisteredModel, Split
@@ -140,16 +141,6 @@ def _latest_test(version_ids) -> dict[int, Evaluation]:
     return latest
 
 
-def may_cancel(actor, request: DeploymentRequest) -> bool:
-    """The requester cancels their request; platform admins cancel any (the
-    service enforces it, the page offers it)."""
-    return (
-        actor.pk == request.requested_by_id
-        or actor.is_superuser
-        or PLATFORM_ADMIN in user_roles(actor)
-    )
-
-
 def request_detail(*, actor, id: int) -> RequestDetail:
     """Everything a reviewer reads before deciding, in a fixed number of queries."""
     request = request_get(actor=actor, id=id)
@@ -216,7 +207,7 @@ def request_detail(*, actor, id: int) -> RequestDetail:
         test_evaluation=candidate,
         validation_reports=reports,
         can_decide=can_decide,
-        can_cancel=is_open and may_cancel(actor, request),
+        can_cancel=is_open and approvals_access.may_cancel(actor, request),
         approvals=sum(1 for d in decisions if d.outcome == Outcome.APPROVE),
     )
 

@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from approvals import notifications, selectors
+from approvals import access as approvals_access
+from approvals import notifications
 from approvals.errors import (
     AlreadyDecided,
     ApprovalInvalid,
@@ -52,6 +53,7 @@ from approvals.models import (
 from audit.services import audit_record
 from kernel.roles import REVIEWER, RISK_OFFICER, VALIDATOR, user_roles
 from models_registry import access
+from models_registry import services as registry_services
 from models_registry.errors import ModelNotFound
 from models_registry.models import ModelVersion, RegisteredModel, VersionStatus
 from models_registry.validation import secret_errors
@@ -437,10 +439,9 @@ def _execute(
     request.status = RequestStatus.EXECUTED
     request.closed_at = now
     request.save(update_fields=["status", "closed_at"])
-    version_changes = {"status": VersionStatus.APPROVED}
-    if environment.is_production and version.production_approved_at is None:
-        version_changes["production_approved_at"] = now
-    ModelVersion.objects.filter(pk=version.pk).update(**version_changes)
+    registry_services.model_version_mark_approved(
+        version_id=version.pk, is_production=environment.is_production, now=now
+    )
     audit_record(
         actor=actor,
         action="deployment.executed",
@@ -468,7 +469,7 @@ def deployment_request_cancel(
         model, request = _lock_request(request_id)
         if not access.has_model_permission(actor, model, access.VIEW):
             raise RequestNotFound("No such request.")
-        if not selectors.may_cancel(actor, request):
+        if not approvals_access.may_cancel(actor, request):
             raise ApprovalPermissionDenied(
                 "Only the requester or a platform admin cancels a request."
             )
@@ -509,15 +510,6 @@ def deployment_requests_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
-def _may_roll_back(actor, model: RegisteredModel) -> bool:
-    if access.has_model_permission(actor, model, access.ROLLBACK):
-        return True
-    # Risk officers who oversee a model may pull it back in an emergency.
-    return RISK_OFFICER in user_roles(actor) and access.has_model_permission(
-        actor, model, access.REVIEW
-    )
-
-
 def deployment_rollback(
     *, actor, deployment_id: int, reason: str
 ) -> tuple[Deployment, Deployment | None]:
@@ -535,7 +527,7 @@ def deployment_rollback(
         model = RegisteredModel.objects.select_for_update().get(pk=model_id)
         if not access.has_model_permission(actor, model, access.VIEW):
             raise DeploymentNotFound("No such deployment.")
-        if not _may_roll_back(actor, model):
+        if not approvals_access.may_roll_back(actor, model):
             raise ApprovalPermissionDenied(f"You may not roll back “{model.name}”.")
         errors = {}
         if not reason:

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -50,6 +52,7 @@ from models_registry.models import (
     TeamReviewer,
     TrainingRun,
     TrainingRunInput,
+    VersionStatus,
 )
 
 TEAM_PERMISSIONS = (access.VIEW, access.CHANGE, access.REGISTER, access.ROLLBACK)
@@ -1046,3 +1049,19 @@ def model_version_register_with_run(
             semantic_version=semantic_version,
             card=card,
         )
+
+
+def model_version_mark_approved(
+    *, version_id: int, is_production: bool, now: datetime
+) -> None:
+    """Mark a version approved once a deployment of it is executed; the first
+    production deployment also stamps ``production_approved_at``.
+
+    Called by approvals inside its own transaction (which holds the model's row
+    lock and records the audit event of the deployment)."""
+    changes: dict[str, Any] = {"status": VersionStatus.APPROVED}
+    if is_production:
+        changes["production_approved_at"] = Coalesce(
+            F("production_approved_at"), Value(now)
+        )
+    ModelVersion.objects.filter(pk=version_id).update(**changes)

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from approvals import services as approvals_services
+from approvals import access as approvals_access
 from approvals.models import DeploymentStatus
 from kernel.errors import NotFound, ServiceError
 from kernel.errors import PermissionDenied as ServicePermissionDenied
@@ -101,7 +101,7 @@ def _alert_context(request, alert, *, acknowledge_form=None, resolve_form=None):
         and deployment is not None
         and deployment.status == DeploymentStatus.ACTIVE
         and deployment.rollback_target_id is not None
-        and approvals_services._may_roll_back(request.user, model)
+        and approvals_access.may_roll_back(request.user, model)
     )
     return {
         "alert": alert,

@@ -6,7 +6,8 @@ page asks for the deployments through ``{% model_deployments model %}``.
 
 from django import template
 
-from approvals import selectors, services
+from approvals import access as approvals_access
+from approvals import selectors
 from approvals.models import DeploymentStatus, Environment
 from kernel.roles import ROLE_LABELS
 
@@ -36,7 +37,7 @@ def model_deployments(context, model):
     return {
         "model": model,
         "environments": environments,
-        "may_roll_back": bool(active) and services._may_roll_back(user, model),
+        "may_roll_back": bool(active) and approvals_access.may_roll_back(user, model),
     }
 
 

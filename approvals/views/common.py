@@ -7,12 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from approvals import services
-from approvals.gates import version_authors
+from approvals.access import may_request, may_roll_back, may_validate  # noqa: F401
 from kernel.errors import NotFound, ServiceError
 from kernel.errors import PermissionDenied as ServicePermissionDenied
-from kernel.roles import ROLE_LABELS, VALIDATOR, user_roles
-from models_registry import access
+from kernel.roles import ROLE_LABELS
 from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
 
 GATE_LABELS = {PASS: "Passes", FAIL: "Fails", NOT_APPLICABLE: "Not applicable"}
@@ -64,25 +62,6 @@ def add_service_errors(form, error: ServiceError) -> None:
     for field, problems in error.fields.items():
         for problem in problems:
             form.add_error(field if field in form.fields else None, problem)
-
-
-def may_request(user, model) -> bool:
-    return user.has_perm("approvals.add_deploymentrequest") and (
-        access.has_model_permission(user, model, access.REGISTER)
-    )
-
-
-def may_validate(user, version) -> bool:
-    return (
-        VALIDATOR in user_roles(user)
-        and user.has_perm("approvals.add_validationreport")
-        and user.pk not in version_authors(version)
-    )
-
-
-def may_roll_back(user, model) -> bool:
-    # The service's own rule, so that a button is shown exactly when it works.
-    return services._may_roll_back(user, model)
 
 
 def safe_next(request, fallback: str) -> str:

@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from approvals import services as approvals_services
 from approvals.models import Deployment, DeploymentStatus, RequestKind, Strategy
-from approvals.notifications import _absolute, _email_on_commit
+from approvals.notifications import absolute_url, email_on_commit
 from approvals.webhooks import webhook_event_record
 from audit.services import audit_record
 from kernel.errors import ServiceError
@@ -106,7 +106,7 @@ def severity_rank(severity: str) -> int:
 
 
 def alert_url(alert_id: int) -> str:
-    return _absolute(f"/monitoring/alerts/{alert_id}/")
+    return absolute_url(f"/monitoring/alerts/{alert_id}/")
 
 
 def _title(check: str, subject: str, details: dict[str, Any]) -> str:
@@ -204,7 +204,7 @@ def _email(alert: Alert, verb: str) -> None:
             f"starting {alert.last_window_start:%Y-%m-%d %H:%M} UTC."
         )
     lines += ["", alert_url(alert.pk)]
-    _email_on_commit(
+    email_on_commit(
         _recipients(alert),
         f"Alert {verb}: {alert.title} ({target.model.name}, {target.environment.name})",
         "\n".join(lines),
