@@ -9,6 +9,7 @@ selectors), and select their related rows up front.
 
 from django.contrib import admin
 
+from kernel.admin import ReadOnlyAdmin
 from models_registry import access, selectors
 from models_registry.models import (
     Artifact,
@@ -28,7 +29,7 @@ from models_registry.models import (
 )
 
 
-class RegistryReadOnlyAdmin(admin.ModelAdmin):
+class RegistryReadOnlyAdmin(ReadOnlyAdmin):
     """No add, change or delete; rows limited to the models the user may see.
 
     ``model_path`` is the lookup from this table to its registered model (None
@@ -37,15 +38,6 @@ class RegistryReadOnlyAdmin(admin.ModelAdmin):
 
     model_path = "model"
     show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

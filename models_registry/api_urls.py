@@ -3,7 +3,6 @@
 from django.urls import path
 
 from models_registry.api import datasets, registered_models, versions
-from models_registry.lineage_api import DatasetImpact
 
 urlpatterns = [
     path(
@@ -61,9 +60,4 @@ urlpatterns = [
     path("datasets/", datasets.DatasetListCreate.as_view(), name="api-datasets"),
     path("datasets/<int:id>/", datasets.DatasetDetail.as_view(), name="api-dataset"),
     path("runs/<int:id>/", datasets.RunDetail.as_view(), name="api-run"),
-    path(
-        "datasets/<int:id>/impact",
-        DatasetImpact.as_view(),
-        name="api-dataset-impact",
-    ),
 ]

@@ -5,16 +5,32 @@ here is typed in by hand. The functions are pure: the selector loads the records
 (in a fixed number of queries) and passes them in.
 """
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from models_registry.fairness import Disparity, fairness_disparities, metric_directions
 from models_registry.models import (
     InputRole,
     RiskClass,
     ServingMode,
     Split,
 )
+
+# Disparity, fairness_disparities and metric_directions live in
+# models_registry.fairness and stay importable from here.
+__all__ = [
+    "FAIL",
+    "FAIRNESS_REQUIRED_FOR",
+    "NOT_APPLICABLE",
+    "PASS",
+    "REVIEW_HEADINGS",
+    "Disparity",
+    "Item",
+    "compute_checklist",
+    "fairness_disparities",
+    "metric_directions",
+    "review_summary",
+]
 
 PASS = "pass"  # noqa: S105 (a status, not a password)
 FAIL = "fail"
@@ -64,76 +80,6 @@ class Item:
     @property
     def is_passed(self) -> bool:
         return self.status != FAIL
-
-
-@dataclass(frozen=True)
-class Disparity:
-    attribute: str
-    metric: str
-    best_group: str
-    worst_group: str
-    best: float
-    worst: float
-    gap: float
-
-
-# Slice metrics where a lower value is better, when the model does not say.
-_LOWER_IS_BETTER = re.compile(
-    r"(error|loss|brier|rmse|mae|mse|fpr|fnr|false_positive|false_negative|"
-    r"log_loss|calibration_gap)",
-    re.IGNORECASE,
-)
-
-
-def _lower_is_better(metric: str, directions: dict[str, str] | None) -> bool:
-    if directions and metric in directions:
-        return directions[metric] == "lower"
-    return bool(_LOWER_IS_BETTER.search(metric))
-
-
-def metric_directions(model) -> dict[str, str]:
-    """Whether each of the model's offline success metrics is better higher or
-    lower, as its owners declared it."""
-    return {m["metric"]: m["direction"] for m in model.offline_success_metrics}
-
-
-def fairness_disparities(
-    slices, directions: dict[str, str] | None = None
-) -> list[Disparity]:
-    """For each attribute and metric, the gap between the best and worst group.
-
-    Only metrics present for every non-empty group of the attribute are compared.
-    ``directions`` maps metric names to "higher"/"lower" (is better); unnamed
-    metrics such as error rates are recognised by name. Sorted worst first.
-    """
-    by_attribute: dict[str, list] = {}
-    for entry in slices:
-        if entry.size > 0:
-            by_attribute.setdefault(entry.attribute, []).append(entry)
-    result = []
-    for attribute, groups in by_attribute.items():
-        if len(groups) < 2:
-            continue
-        shared = set.intersection(*(set(group.metrics) for group in groups))
-        for metric in sorted(shared):
-            ranked = sorted(groups, key=lambda group: group.metrics[metric])
-            low, high = ranked[0], ranked[-1]
-            best, worst = (
-                (low, high) if _lower_is_better(metric, directions) else (high, low)
-            )
-            result.append(
-                Disparity(
-                    attribute=attribute,
-                    metric=metric,
-                    best_group=best.group,
-                    worst_group=worst.group,
-                    best=best.metrics[metric],
-                    worst=worst.metrics[metric],
-                    # Rounded so that 0.56 - 0.51 is not judged above 0.05.
-                    gap=round(high.metrics[metric] - low.metrics[metric], 12),
-                )
-            )
-    return sorted(result, key=lambda disparity: -disparity.gap)
 
 
 def _latest(evaluations, split):

@@ -11,19 +11,17 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from models_registry import access
-from models_registry.checklist import (
-    Disparity,
-    Item,
-    compute_checklist,
-    fairness_disparities,
-    metric_directions,
-    review_summary,
-)
+from models_registry.checklist import Item, compute_checklist, review_summary
 from models_registry.errors import (
     DatasetNotFound,
     ModelNotFound,
     RunNotFound,
     VersionNotFound,
+)
+from models_registry.fairness import (
+    Disparity,
+    fairness_disparities,
+    metric_directions,
 )
 from models_registry.models import (
     DatasetSnapshot,

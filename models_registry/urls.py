@@ -1,6 +1,6 @@
 from django.urls import path
 
-from models_registry import lineage_views, views
+from models_registry import views
 
 app_name = "registry"
 
@@ -8,17 +8,6 @@ urlpatterns = [
     path("", views.model_list, name="model-list"),
     path("datasets/<int:id>/", views.dataset_detail, name="dataset-detail"),
     path("runs/<int:id>/", views.run_detail, name="run-detail"),
-    path(
-        "datasets/<int:id>/impact/",
-        lineage_views.dataset_impact,
-        name="dataset-impact",
-    ),
-    path("<slug:name>/lineage/", lineage_views.model_lineage, name="model-lineage"),
-    path(
-        "<slug:name>/versions/<int:number>/lineage/",
-        lineage_views.version_lineage,
-        name="version-lineage",
-    ),
     path("<slug:name>/", views.model_detail, name="model-detail"),
     path(
         "<slug:name>/risk-class/",

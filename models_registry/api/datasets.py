@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
 from rest_framework import status
 from rest_framework.response import Response
 
+from kernel.api import error_example, error_response
 from models_registry import selectors, services
 from models_registry.api import examples
 from models_registry.api.common import (
@@ -17,10 +18,6 @@ from models_registry.api.common import (
     CONFLICT,
     NOT_FOUND,
     RegistryView,
-    error,
-    error_example,
-    parse_body,
-    parse_query,
     snapshots_by_id,
     team_by_slug,
 )
@@ -67,7 +64,7 @@ class DatasetListCreate(RegistryView):
         ],
     )
     def get(self, request):
-        filters = parse_query(DatasetFilters, request)
+        filters = self.parse_query(DatasetFilters)
         snapshots = selectors.dataset_list(actor=request.user, filters=filters)
         return self.paginated(_with_parents(snapshots), DatasetOutput)
 
@@ -84,7 +81,9 @@ class DatasetListCreate(RegistryView):
             201: DatasetOutput,
             200: OpenApiResponse(DatasetOutput, description="Recorded before."),
             400: BAD_REQUEST,
-            403: error("Only data scientists of the team record its datasets."),
+            403: error_response(
+                "Only data scientists of the team record its datasets."
+            ),
             409: CONFLICT,
         },
         examples=[
@@ -127,7 +126,7 @@ class DatasetListCreate(RegistryView):
     def post(self, request):
         actor = request.user
         message = "The dataset snapshot was not recorded."
-        data = parse_body(DatasetCreateInput, request, message=message)
+        data = self.parse_body(DatasetCreateInput, message=message)
         team = team_by_slug(data.pop("team"), message=message)
         parent_ids = data.pop("parents", [])
         found = snapshots_by_id(actor, parent_ids)

@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from kernel.api import error_example, error_response
 from models_registry import selectors, services
 from models_registry.api import examples
 from models_registry.api.common import (
@@ -14,10 +15,6 @@ from models_registry.api.common import (
     NOT_FOUND,
     NOT_FOUND_EXAMPLE,
     RegistryView,
-    error,
-    error_example,
-    parse_body,
-    parse_query,
     resolve_run_inputs,
     team_by_slug,
 )
@@ -55,7 +52,7 @@ class ModelListCreate(RegistryView):
         ],
     )
     def get(self, request):
-        filters = parse_query(ModelFilters, request)
+        filters = self.parse_query(ModelFilters)
         return self.paginated(
             selectors.model_list(actor=request.user, filters=filters), ModelOutput
         )
@@ -70,7 +67,7 @@ class ModelListCreate(RegistryView):
         responses={
             201: ModelOutput,
             400: BAD_REQUEST,
-            403: error("Only data scientists register models."),
+            403: error_response("Only data scientists register models."),
             409: CONFLICT,
         },
         examples=[
@@ -98,7 +95,7 @@ class ModelListCreate(RegistryView):
     )
     def post(self, request):
         message = "The model was not registered."
-        data = parse_body(ModelCreateInput, request, message=message)
+        data = self.parse_body(ModelCreateInput, message=message)
         team = team_by_slug(data.pop("team"), message=message)
         model = services.model_create(actor=request.user, team=team, **data)
         return Response(ModelOutput(model).data, status=status.HTTP_201_CREATED)
@@ -166,9 +163,8 @@ class ModelDetail(RegistryView):
     )
     def patch(self, request, name):
         model = selectors.model_get(actor=request.user, name=name)
-        changes = parse_body(
+        changes = self.parse_body(
             ModelUpdateInput,
-            request,
             message="The model was not changed.",
             partial=True,
         )
@@ -190,7 +186,7 @@ class ModelRiskClass(RegistryView):
         responses={
             200: ModelOutput,
             400: BAD_REQUEST,
-            403: error("Only risk officers change a model's risk class."),
+            403: error_response("Only risk officers change a model's risk class."),
             404: NOT_FOUND,
         },
         examples=[
@@ -225,8 +221,8 @@ class ModelRiskClass(RegistryView):
     )
     def post(self, request, name):
         model = selectors.model_get(actor=request.user, name=name)
-        data = parse_body(
-            RiskClassChangeInput, request, message="The risk class was not changed."
+        data = self.parse_body(
+            RiskClassChangeInput, message="The risk class was not changed."
         )
         services.model_risk_class_change(actor=request.user, model=model, **data)
         return Response(
@@ -254,7 +250,7 @@ class ModelVersionListRegister(RegistryView):
     )
     def get(self, request, name):
         model = selectors.model_get(actor=request.user, name=name)
-        filters = parse_query(ModelVersionFilters, request)
+        filters = self.parse_query(ModelVersionFilters)
         versions = selectors.version_list(
             actor=request.user, model=model, filters=filters
         )
@@ -350,7 +346,7 @@ class ModelVersionListRegister(RegistryView):
         actor = request.user
         message = "The version was not registered."
         model = selectors.model_get(actor=actor, name=name)
-        data = parse_body(VersionRegisterInput, request, message=message)
+        data = self.parse_body(VersionRegisterInput, message=message)
         run = data.pop("run", None)
         run_id = data.pop("run_id", None)
         training_run = None
@@ -443,7 +439,7 @@ class ModelRunListCreate(RegistryView):
         actor = request.user
         message = "The training run was not recorded."
         model = selectors.model_get(actor=actor, name=name)
-        data = parse_body(RunCreateInput, request, message=message)
+        data = self.parse_body(RunCreateInput, message=message)
         data["inputs"] = resolve_run_inputs(
             actor, data.get("inputs", []), where="inputs", message=message
         )

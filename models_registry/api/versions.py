@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from kernel.api import error_example, error_response
 from models_registry import selectors, services
 from models_registry.api import examples
 from models_registry.api.common import (
@@ -14,14 +15,10 @@ from models_registry.api.common import (
     VERSION_ID,
     VERSION_NOT_FOUND_EXAMPLE,
     RegistryView,
-    error,
-    error_example,
-    parse_body,
-    parse_query,
     snapshots_by_id,
 )
-from models_registry.checklist import metric_directions
 from models_registry.errors import RegistryInvalid
+from models_registry.fairness import metric_directions
 from models_registry.models import ModelCard, ModelCardRevision, ReproductionCheck
 from models_registry.serializers import (
     CardOutput,
@@ -71,7 +68,7 @@ class VersionList(RegistryView):
         ],
     )
     def get(self, request):
-        filters = parse_query(VersionFilters, request)
+        filters = self.parse_query(VersionFilters)
         return self.paginated(
             selectors.version_list(actor=request.user, filters=filters), VersionOutput
         )
@@ -133,9 +130,8 @@ class VersionDetail(RegistryView):
     )
     def patch(self, request, id):
         version = selectors.version_get(actor=request.user, id=id)
-        changes = parse_body(
+        changes = self.parse_body(
             VersionUpdateInput,
-            request,
             message="The version was not changed.",
             partial=True,
         )
@@ -217,7 +213,9 @@ class VersionCard(RegistryView):
             400: BAD_REQUEST,
             403: FORBIDDEN,
             404: NOT_FOUND,
-            409: error("The card is frozen, or changed since `base_revision`."),
+            409: error_response(
+                "The card is frozen, or changed since `base_revision`."
+            ),
         },
         examples=[
             OpenApiExample(
@@ -256,8 +254,8 @@ class VersionCard(RegistryView):
     )
     def put(self, request, id):
         version = selectors.version_get(actor=request.user, id=id)
-        fields = parse_body(
-            CardUpdateInput, request, message="The model card was not changed."
+        fields = self.parse_body(
+            CardUpdateInput, message="The model card was not changed."
         )
         services.model_card_update(
             actor=request.user,
@@ -366,7 +364,7 @@ class VersionEvaluationListCreate(RegistryView):
         actor = request.user
         message = "The evaluation was not recorded."
         version = selectors.version_get(actor=actor, id=id)
-        data = parse_body(EvaluationCreateInput, request, message=message)
+        data = self.parse_body(EvaluationCreateInput, message=message)
         dataset = snapshots_by_id(actor, [data["dataset"]]).get(data["dataset"])
         if dataset is None:
             raise RegistryInvalid(
@@ -441,9 +439,8 @@ class VersionReproductionListCreate(RegistryView):
     )
     def post(self, request, id):
         version = selectors.version_get(actor=request.user, id=id)
-        data = parse_body(
+        data = self.parse_body(
             ReproductionCreateInput,
-            request,
             message="The reproduction check was not recorded.",
         )
         check = services.reproduction_check_record(

@@ -421,7 +421,7 @@ def test_disparities_follow_the_declared_metric_direction_in_the_api_too(
 ):
     """A metric the model declares "lower is better" (and whose name does not say
     so) ranks groups the same way in the API as on the page and the checklist."""
-    from models_registry.checklist import fairness_disparities, metric_directions
+    from models_registry.fairness import fairness_disparities, metric_directions
 
     model = version.model
     model.offline_success_metrics = [

@@ -7,9 +7,11 @@ from django.test.utils import CaptureQueriesContext
 
 from approvals.models import Decision, Deployment
 from kernel import roles
-from models_registry import lineage, services
+from models_registry import services
 from models_registry.errors import DatasetNotFound, ModelNotFound
-from models_registry.lineage import impact_of_snapshot, lineage_graph
+from portal import lineage
+from portal.lineage import impact_of_snapshot, lineage_graph
+from portal.lineage.derivations import derivation_edges
 from tests.conftest import make_user
 from tests.models_registry import factories, lineage_world
 
@@ -209,7 +211,7 @@ def test_derivation_walk_survives_a_cycle(world, auditor):
     through.objects.create(
         from_datasetsnapshot_id=snap["z"].pk, to_datasetsnapshot_id=snap["e"].pk
     )
-    pairs = lineage._derivation_edges({snap["e"].pk}, towards="parents")
+    pairs = derivation_edges({snap["e"].pk}, towards="parents")
     assert (snap["z"].pk, snap["e"].pk) in pairs
     assert len(pairs) == 7
 

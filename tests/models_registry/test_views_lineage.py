@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from models_registry import services
-from models_registry.lineage import lineage_graph
-from models_registry.lineage_svg import NODE_HEIGHT, ROW_HEIGHT, layout
+from portal.lineage import lineage_graph
+from portal.lineage.svg import NODE_HEIGHT, ROW_HEIGHT, layout
 from portal.services import api_token_create
 from tests.models_registry import factories, lineage_world
 

@@ -1,0 +1,46 @@
+"""Writes of the registry. Each function is one transaction with its audit event.
+
+Lock order, when a service locks several rows: the registered model first, then
+its versions (by pk), then the audit chain (taken by ``audit_record``).
+
+Split by sub-domain; callers keep using ``from models_registry import services``
+and ``services.<name>``.
+"""
+
+from models_registry.services.cards import model_card_update
+from models_registry.services.datasets import dataset_snapshot_create
+from models_registry.services.evaluations import evaluation_record
+from models_registry.services.registered_models import (
+    REVIEWER_PERMISSIONS,
+    TEAM_PERMISSIONS,
+    model_create,
+    model_reviewer_assign,
+    model_risk_class_change,
+    model_update,
+)
+from models_registry.services.reproduction import reproduction_check_record
+from models_registry.services.runs import training_run_create
+from models_registry.services.versions import (
+    model_version_mark_approved,
+    model_version_register,
+    model_version_register_with_run,
+    model_version_update,
+)
+
+__all__ = [
+    "REVIEWER_PERMISSIONS",
+    "TEAM_PERMISSIONS",
+    "dataset_snapshot_create",
+    "evaluation_record",
+    "model_card_update",
+    "model_create",
+    "model_reviewer_assign",
+    "model_risk_class_change",
+    "model_update",
+    "model_version_mark_approved",
+    "model_version_register",
+    "model_version_register_with_run",
+    "model_version_update",
+    "reproduction_check_record",
+    "training_run_create",
+]

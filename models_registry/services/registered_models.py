@@ -1,0 +1,347 @@
+"""Registered models: registration, descriptive changes, the risk class and
+reviewer assignments."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from guardian.shortcuts import assign_perm
+
+from audit.services import audit_record
+from kernel.models import Team
+from kernel.roles import (
+    PLATFORM_ADMIN,
+    REVIEWER,
+    RISK_OFFICER,
+    VALIDATOR,
+    user_has_role,
+)
+from models_registry import access, validation
+from models_registry.errors import (
+    ModelNotFound,
+    RegistryConflict,
+    RegistryInvalid,
+    RegistryPermissionDenied,
+)
+from models_registry.models import (
+    DecisionDomain,
+    RegisteredModel,
+    RegulatoryTier,
+    RiskClass,
+    ServingMode,
+    TeamReviewer,
+)
+from models_registry.services.preconditions import (
+    FieldErrors,
+    check_choice,
+    is_team_member,
+    lock_model,
+    require_model_permission,
+)
+
+TEAM_PERMISSIONS = (access.VIEW, access.CHANGE, access.REGISTER, access.ROLLBACK)
+REVIEWER_PERMISSIONS = (access.VIEW, access.REVIEW)
+
+
+def _model_field_errors(errors: FieldErrors, values: dict[str, Any]) -> None:
+    for field, choices in (
+        ("domain", DecisionDomain),
+        ("risk_class", RiskClass),
+        ("regulatory_tier", RegulatoryTier),
+        ("serving_mode", ServingMode),
+    ):
+        if field in values:
+            check_choice(errors, field, values[field], choices)
+    if "offline_success_metrics" in values:
+        errors.add(
+            "offline_success_metrics",
+            validation.success_metric_errors(
+                values["offline_success_metrics"], name_key="metric"
+            ),
+        )
+    if "online_success_metrics" in values:
+        errors.add(
+            "online_success_metrics",
+            validation.success_metric_errors(
+                values["online_success_metrics"], name_key="kpi"
+            ),
+        )
+    if values.get("latency_slo_percentile", 99) not in (50, 90, 95, 99):
+        errors.add("latency_slo_percentile", "Must be 50, 90, 95 or 99.")
+    slo = values.get("latency_slo_ms")
+    if slo is not None and (
+        not isinstance(slo, int) or isinstance(slo, bool) or slo <= 0
+    ):
+        errors.add("latency_slo_ms", "Must be a positive number of milliseconds.")
+    threshold = values.get("low_confidence_threshold")
+    if threshold is not None and not (
+        validation.is_finite_number(threshold) and 0 <= threshold <= 1
+    ):
+        errors.add("low_confidence_threshold", "Must be between 0 and 1.")
+    disparity = values.get("fairness_max_disparity", 0.1)
+    if not (validation.is_finite_number(disparity) and 0 <= disparity <= 1):
+        errors.add("fairness_max_disparity", "Must be between 0 and 1.")
+    attributes = values.get("fairness_attributes", [])
+    if not isinstance(attributes, list) or not all(
+        isinstance(item, str) and item for item in attributes
+    ):
+        errors.add("fairness_attributes", "Must be a list of attribute names.")
+    if "reproducibility_tolerance" in values:
+        errors.add(
+            "reproducibility_tolerance",
+            _tolerance_errors(values["reproducibility_tolerance"]),
+        )
+    for field in ("title", "description"):
+        if field in values:
+            errors.add(field, validation.secret_errors(values[field]))
+
+
+def _tolerance_errors(tolerance: Any) -> list[str]:
+    if tolerance in ({}, None):
+        return []
+    if not isinstance(tolerance, dict) or tolerance.get("mode") not in (
+        "exact_hash",
+        "metrics",
+    ):
+        return [
+            "Must be {“mode”: “exact_hash”} or {“mode”: “metrics”, “tolerances”: {…}}."
+        ]
+    if tolerance["mode"] == "metrics":
+        tolerances = tolerance.get("tolerances")
+        if not isinstance(tolerances, dict) or not tolerances:
+            return [
+                "Metric mode needs “tolerances”: {metric: largest allowed difference}."
+            ]
+        problems = validation.metrics_errors(tolerances)
+        if any(validation.is_finite_number(v) and v < 0 for v in tolerances.values()):
+            problems.append("Tolerances cannot be negative.")
+        return problems
+    return []
+
+
+def model_create(
+    *,
+    actor,
+    name: str,
+    title: str,
+    team: Team,
+    domain: str,
+    risk_class: str,
+    regulatory_tier: str,
+    serving_mode: str,
+    description: str = "",
+    offline_success_metrics: list | None = None,
+    online_success_metrics: list | None = None,
+    latency_slo_ms: int | None = None,
+    latency_slo_percentile: int = 99,
+    reproducibility_tolerance: dict | None = None,
+    low_confidence_threshold: float | None = None,
+    fairness_attributes: list | None = None,
+    fairness_max_disparity: float = 0.1,
+) -> RegisteredModel:
+    """Register a model owned by one of the actor's teams."""
+    if not actor.has_perm("models_registry.add_registeredmodel"):
+        raise RegistryPermissionDenied("Only data scientists register models.")
+    if not (is_team_member(actor, team) or user_has_role(actor, PLATFORM_ADMIN)):
+        raise RegistryInvalid(
+            "The model was not registered.",
+            fields={"team": ["You can only register models for your own teams."]},
+        )
+    values = {
+        "name": name,
+        "title": title,
+        "description": description,
+        "domain": domain,
+        "risk_class": risk_class,
+        "regulatory_tier": regulatory_tier,
+        "serving_mode": serving_mode,
+        "offline_success_metrics": offline_success_metrics or [],
+        "online_success_metrics": online_success_metrics or [],
+        "latency_slo_ms": latency_slo_ms,
+        "latency_slo_percentile": latency_slo_percentile,
+        "reproducibility_tolerance": reproducibility_tolerance
+        or {"mode": "exact_hash"},
+        "low_confidence_threshold": low_confidence_threshold,
+        "fairness_attributes": fairness_attributes or [],
+        "fairness_max_disparity": fairness_max_disparity,
+    }
+    errors = FieldErrors()
+    _model_field_errors(errors, values)
+    if serving_mode == ServingMode.REAL_TIME and latency_slo_ms is None:
+        errors.add("latency_slo_ms", "Real-time models need a latency SLO.")
+    if RegisteredModel.objects.filter(name=name).exists():
+        errors.add("name", "A model with this name exists already.")
+    errors.raise_if_any("The model was not registered.")
+    try:
+        with transaction.atomic():
+            model = RegisteredModel.objects.create(
+                team=team, created_by=actor, **values
+            )
+            for codename in TEAM_PERMISSIONS:
+                assign_perm(codename, team.group, model)
+            reviewers = [
+                assignment.user
+                for assignment in TeamReviewer.objects.filter(team=team).select_related(
+                    "user"
+                )
+            ]
+            if reviewers:
+                for codename in REVIEWER_PERMISSIONS:
+                    assign_perm(codename, reviewers, model)  # one bulk insert each
+            audit_record(
+                actor=actor,
+                action="model.registered",
+                target=model,
+                scope=model.name,
+                payload={"team": team.slug, **values},
+            )
+    except IntegrityError as error:  # a concurrent registration took the name
+        raise RegistryConflict(
+            "The model was not registered.",
+            fields={"name": ["A model with this name exists already."]},
+        ) from error
+    return model
+
+
+_EDITABLE_MODEL_FIELDS = (
+    "title",
+    "description",
+    "domain",
+    "regulatory_tier",
+    "serving_mode",
+    "offline_success_metrics",
+    "online_success_metrics",
+    "latency_slo_ms",
+    "latency_slo_percentile",
+    "reproducibility_tolerance",
+    "low_confidence_threshold",
+    "fairness_attributes",
+    "fairness_max_disparity",
+)
+
+
+def model_update(*, actor, model: RegisteredModel, **changes) -> RegisteredModel:
+    """Change a model's descriptive fields. Name and team never change; the risk
+    class changes only through ``model_risk_class_change``."""
+    # Permission first: someone who may not see the model learns nothing from
+    # field errors.
+    require_model_permission(actor, model, access.CHANGE)
+    unknown = set(changes) - set(_EDITABLE_MODEL_FIELDS)
+    errors = FieldErrors()
+    for field in sorted(unknown):
+        reason = {
+            "name": "The name of a model never changes.",
+            "team": "Ask a platform admin to move a model to another team.",
+            "risk_class": "Risk officers change the risk class, with a reason.",
+        }.get(field, "Unknown field.")
+        errors.add(field, reason)
+    errors.raise_if_any("The model was not changed.")
+    _model_field_errors(errors, changes)
+    errors.raise_if_any("The model was not changed.")
+    with transaction.atomic():
+        model = lock_model(model)
+        diff = {
+            field: [getattr(model, field), value]
+            for field, value in changes.items()
+            if getattr(model, field) != value
+        }
+        serving_mode = changes.get("serving_mode", model.serving_mode)
+        slo = changes.get("latency_slo_ms", model.latency_slo_ms)
+        if serving_mode == ServingMode.REAL_TIME and slo is None:
+            raise RegistryInvalid(
+                "The model was not changed.",
+                fields={"latency_slo_ms": ["Real-time models need a latency SLO."]},
+            )
+        if not diff:
+            return model
+        for field, (_, value) in diff.items():
+            setattr(model, field, value)
+        model.save(update_fields=[*diff, "updated_at"])
+        audit_record(
+            actor=actor,
+            action="model.updated",
+            target=model,
+            scope=model.name,
+            payload={"diff": diff},
+        )
+    return model
+
+
+def model_risk_class_change(
+    *, actor, model: RegisteredModel, risk_class: str, reason: str
+) -> RegisteredModel:
+    if not access.has_model_permission(actor, model, access.VIEW):
+        raise ModelNotFound("No such model.")
+    if not (
+        user_has_role(actor, RISK_OFFICER)
+        and actor.has_perm("models_registry.change_risk_class")
+    ):
+        raise RegistryPermissionDenied(
+            "Only risk officers change a model's risk class."
+        )
+    errors = FieldErrors()
+    check_choice(errors, "risk_class", risk_class, RiskClass)
+    if not reason or not reason.strip():
+        errors.add("reason", "Say why the risk class changes.")
+    errors.add("reason", validation.secret_errors(reason or ""))
+    errors.raise_if_any("The risk class was not changed.")
+    with transaction.atomic():
+        model = lock_model(model)
+        if model.risk_class == risk_class:
+            raise RegistryInvalid(
+                "The risk class was not changed.",
+                fields={"risk_class": [f"The model is already {risk_class} risk."]},
+            )
+        previous = model.risk_class
+        model.risk_class = risk_class
+        model.save(update_fields=["risk_class", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="model.risk_class_changed",
+            target=model,
+            scope=model.name,
+            payload={"diff": {"risk_class": [previous, risk_class]}, "reason": reason},
+        )
+    return model
+
+
+def model_reviewer_assign(
+    *, actor, user, model: RegisteredModel | None = None, team: Team | None = None
+) -> None:
+    """Let a reviewer, risk officer or validator see and review one model, or
+    every present and future model of a team. Assigning twice changes nothing."""
+    if not (actor.is_superuser or user_has_role(actor, PLATFORM_ADMIN)):
+        raise RegistryPermissionDenied("Only platform admins assign reviewers.")
+    if (model is None) == (team is None):
+        raise RegistryInvalid(
+            "Assign to a model or to a team.", fields={"model": ["Give one."]}
+        )
+    if not user_has_role(user, REVIEWER, RISK_OFFICER, VALIDATOR):
+        raise RegistryInvalid(
+            "Nobody was assigned.",
+            fields={"user": ["Only reviewers, risk officers and validators review."]},
+        )
+    with transaction.atomic():
+        if team is not None:
+            _, created = TeamReviewer.objects.get_or_create(team=team, user=user)
+            if not created:
+                return
+            targets = list(RegisteredModel.objects.filter(team=team))
+        else:
+            if access.has_model_permission(user, model, access.REVIEW):
+                return
+            targets = [model]
+        if targets:
+            for codename in REVIEWER_PERMISSIONS:
+                assign_perm(codename, user, targets)  # one bulk insert each
+        audit_record(
+            actor=actor,
+            action="model.reviewer_assigned",
+            target=model or team,
+            scope=model.name if model else "",
+            payload={
+                "user": user.get_username(),
+                "model": model.name if model else None,
+                "team": team.slug if team else None,
+            },
+        )
+    access.forget_model_permissions(user)
