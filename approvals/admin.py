@@ -23,25 +23,13 @@ from approvals.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from approvals.services import _policy_snapshot, policy_change_record
+from approvals.services import policy_change_record, policy_snapshot
 from audit.services import audit_record
+from kernel.admin import ReadOnlyAdmin
 
 ENVIRONMENT_FIELDS = ("name", "title", "order", "is_production")
 # What an endpoint change records: never the secret itself.
 WEBHOOK_FIELDS = ("name", "url", "events", "is_active")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that are written by services only: visible here, never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -106,7 +94,7 @@ class ApprovalPolicyAdmin(NoDeleteAdmin):
 
     def save_model(self, request, obj, form, change):
         before = (
-            _policy_snapshot(
+            policy_snapshot(
                 ApprovalPolicy.objects.select_related("environment").get(pk=obj.pk)
             )
             if change

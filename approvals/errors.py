@@ -1,5 +1,7 @@
 """Errors of approvals and deployments; each code is one kind of failure."""
 
+from typing import Any
+
 from kernel.errors import NotFound, PermissionDenied, ServiceError
 
 
@@ -42,8 +44,22 @@ class AlreadyDecided(ServiceError):
 
 
 class GateFailed(ServiceError):
+    """A gate fails at the final approval. ``gates`` are the failing gates as
+    the service evaluated them (id, title, status, reason), so a page shows
+    them without evaluating the gates again; ``fields["gates"]`` their ids."""
+
     code = "gate_failed"
     status_code = 409
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        gates: list[dict[str, Any]] | None = None,
+    ):
+        super().__init__(message, fields=fields)
+        self.gates = gates or []
 
 
 class NoPolicy(ServiceError):

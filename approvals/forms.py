@@ -18,7 +18,7 @@ from approvals.models import (
     WebhookEndpoint,
 )
 from approvals.notifications import EVENTS
-from approvals.services import _strategy_errors as strategy_errors
+from approvals.services import strategy_errors
 from approvals.webhooks import host_refusal
 from kernel.roles import REVIEWER, RISK_OFFICER
 from models_registry.checklist import REVIEW_HEADINGS

@@ -18,11 +18,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
+from approvals import access as approvals_access
 from approvals.models import (
     Decision,
     Deployment,
@@ -32,13 +32,9 @@ from approvals.models import (
 )
 from approvals.tasks import send_notification_email
 from approvals.webhooks import webhook_event_record
-from kernel.roles import REVIEWER, RISK_OFFICER, ROLE_LABELS
-from models_registry import access
+from kernel.outbox import enqueue_on_commit
+from kernel.roles import ROLE_LABELS
 from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
-from models_registry.models import (
-    RegisteredModelGroupObjectPermission,
-    RegisteredModelUserObjectPermission,
-)
 
 REQUEST_SUBMITTED = "request.submitted"
 REQUEST_DECIDED = "request.decided"
@@ -112,29 +108,12 @@ _DEPLOYMENT_RELATIONS = (
 
 
 def reviewer_emails(request: DeploymentRequest) -> list[str]:
-    """The addresses of everyone who may decide the request: active reviewers
-    and risk officers holding the review permission on its model (directly or
-    through a group), except its requester and the version's author. One query.
+    """The addresses of everyone who may decide the request: the model's
+    reviewers (``approvals.access.reviewers_of``) except its requester and the
+    version's author. One query.
     """
-    model_id = request.version.model_id
-    holds_role = Group.objects.filter(
-        user=OuterRef("pk"), name__in=[REVIEWER, RISK_OFFICER]
-    )
-    reviews_directly = RegisteredModelUserObjectPermission.objects.filter(
-        content_object_id=model_id,
-        user=OuterRef("pk"),
-        permission__codename=access.REVIEW,
-    )
-    reviews_through_group = RegisteredModelGroupObjectPermission.objects.filter(
-        content_object_id=model_id,
-        group__user=OuterRef("pk"),
-        permission__codename=access.REVIEW,
-    )
     emails = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Exists(holds_role))
-        .filter(Q(Exists(reviews_directly)) | Q(Exists(reviews_through_group)))
+        approvals_access.reviewers_of(request.version.model_id)
         .exclude(pk__in=[request.requested_by_id, request.version.registered_by_id])
         .exclude(email="")
         .order_by("pk")
@@ -159,12 +138,12 @@ def _team_and_requester_emails(team_group_id: int, requester_id: int) -> list[st
 
 
 def _send_after_commit(recipient: str, subject: str, body: str) -> None:
-    # A named function, not a functools.partial: Django logs a failing robust
-    # callback (broker down) by its __qualname__, which a partial does not have.
-    def send_notification_email_after_commit() -> None:
-        send_notification_email.delay(recipient=recipient, subject=subject, body=body)
-
-    transaction.on_commit(send_notification_email_after_commit, robust=True)
+    enqueue_on_commit(
+        "send_notification_email_after_commit",
+        lambda: send_notification_email.delay(
+            recipient=recipient, subject=subject, body=body
+        ),
+    )
 
 
 def email_on_commit(recipients: Iterable[str], subject: str, body: str) -> None:

@@ -22,7 +22,6 @@ from approvals.models import (
     Strategy,
     ValidationReport,
 )
-from kernel.roles import REVIEWER, RISK_OFFICER, user_roles
 from models_registry import access
 from models_registry.checklist import FAIL
 from models_registry.models import Evaluation, ModelCard, RegisteredModel, Split
@@ -63,10 +62,11 @@ def request_list(*, actor, filters: dict[str, Any] | None = None) -> QuerySet:
 
 
 def request_queue(*, actor) -> list[DeploymentRequest]:
-    """Pending requests the actor may decide now: they review the model, did not
-    ask for it nor build the version, and have not decided it yet. Oldest first,
-    each annotated with ``failing_gates`` and ``age``."""
-    if not user_roles(actor) & {REVIEWER, RISK_OFFICER}:
+    """Pending requests the actor may decide now (``approvals.access``'s decide
+    rule as a query): they review the model, did not ask for it nor register
+    the version, and have not decided it yet. Oldest first, each annotated with
+    ``failing_gates`` and ``age``."""
+    if not approvals_access.holds_approving_role(actor):
         return []
     decided = Decision.objects.filter(request=OuterRef("pk"), reviewer=actor)
     requests = (
@@ -74,7 +74,7 @@ def request_queue(*, actor) -> list[DeploymentRequest]:
         .filter(
             status=RequestStatus.PENDING,
             expires_at__gt=timezone.now(),
-            version__model__in=access.models_for(actor, access.REVIEW).values("pk"),
+            version__model__in=approvals_access.reviewed_models(actor).values("pk"),
         )
         .exclude(requested_by=actor)
         .exclude(version__registered_by=actor)
@@ -190,14 +190,7 @@ def request_detail(*, actor, id: int) -> RequestDetail:
     is_open = (
         request.status == RequestStatus.PENDING and request.expires_at > timezone.now()
     )
-    can_decide = (
-        is_open
-        and bool(user_roles(actor) & {REVIEWER, RISK_OFFICER})
-        and actor.has_perm("approvals.add_decision")
-        and access.has_model_permission(actor, model, access.REVIEW)
-        and actor.pk not in {request.requested_by_id, version.registered_by_id}
-        and all(decision.reviewer_id != actor.pk for decision in decisions)
-    )
+    can_decide = approvals_access.may_decide(actor, request, decisions=decisions)
     return RequestDetail(
         request=request,
         decisions=decisions,
@@ -290,3 +283,49 @@ def deployment_timeline(
     for deployment in deployments:
         timeline[by_id[deployment.environment_id]].append(deployment)
     return timeline
+
+
+# --- Live deployments, for the apps above approvals (monitoring) ---------------------
+
+
+def deployment_live_list(
+    *,
+    model: RegisteredModel | None = None,
+    environment: Environment | None = None,
+    model_name: str | None = None,
+    environment_name: str | None = None,
+    version_ids: list[int] | None = None,
+) -> QuerySet:
+    """Active deployments, oldest first, with their model, version (and its
+    artifact) and environment.
+
+    No permission filter: callers pass a model (or versions) they have already
+    resolved for the actor, or run without one (the demo data).
+    """
+    deployments = Deployment.objects.filter(status=DeploymentStatus.ACTIVE)
+    if model is not None:
+        deployments = deployments.filter(model=model)
+    if environment is not None:
+        deployments = deployments.filter(environment=environment)
+    if model_name is not None:
+        deployments = deployments.filter(model__name=model_name)
+    if environment_name is not None:
+        deployments = deployments.filter(environment__name=environment_name)
+    if version_ids is not None:
+        deployments = deployments.filter(version_id__in=version_ids)
+    return deployments.select_related(
+        "model", "version__artifact", "environment"
+    ).order_by("started_at", "pk")
+
+
+def deployment_live_for(*, version_id: int, environment_id: int) -> Deployment | None:
+    """The newest active deployment of a version in an environment, if any."""
+    return (
+        Deployment.objects.filter(
+            version_id=version_id,
+            environment_id=environment_id,
+            status=DeploymentStatus.ACTIVE,
+        )
+        .order_by("-started_at", "-pk")
+        .first()
+    )

@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from kernel.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +87,12 @@ def _body(*, delivery_id: int, event: str, created_at: datetime, data: dict) -> 
 
 
 def _enqueue_after_commit(delivery_id: int) -> None:
-    # A named function, not a functools.partial: Django logs a failing robust
-    # callback by its __qualname__, which a partial does not have.
-    def enqueue_webhook_delivery() -> None:
+    def send() -> None:
         from approvals.tasks import deliver_webhook
 
         deliver_webhook.delay(delivery_id)
 
-    transaction.on_commit(enqueue_webhook_delivery, robust=True)
+    enqueue_on_commit("enqueue_webhook_delivery", send)
 
 
 def webhook_event_record(

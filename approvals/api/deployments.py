@@ -19,11 +19,6 @@ from approvals.api.common import (
     FORBIDDEN,
     NOT_FOUND,
     ApprovalsView,
-    error,
-    error_example,
-    not_found_example,
-    parse_body,
-    parse_query,
 )
 from approvals.serializers import (
     DeploymentFilters,
@@ -33,6 +28,7 @@ from approvals.serializers import (
     RollbackInput,
     RollbackOutput,
 )
+from kernel.api import error_example, error_response, not_found_example
 
 DEPLOYMENT_NOT_FOUND = not_found_example("deployment_not_found", "No such deployment.")
 
@@ -57,7 +53,7 @@ class DeploymentList(ApprovalsView):
         ],
     )
     def get(self, request):
-        filters = parse_query(DeploymentFilters, request)
+        filters = self.parse_query(DeploymentFilters)
         deployments = selectors.deployment_list(actor=request.user)
         if filters.get("model"):
             deployments = deployments.filter(model__name=filters["model"])
@@ -110,7 +106,7 @@ class DeploymentRollback(ApprovalsView):
             400: BAD_REQUEST,
             403: FORBIDDEN,
             404: NOT_FOUND,
-            409: error("No rollback target, or the deployment is not live."),
+            409: error_response("No rollback target, or the deployment is not live."),
         },
         examples=[
             OpenApiExample(
@@ -149,7 +145,7 @@ class DeploymentRollback(ApprovalsView):
         actor = request.user
         # The service answers 404 for what the actor may not see; a malformed
         # body is refused first, which tells nothing about the deployment.
-        data = parse_body(RollbackInput, request, message="Nothing was rolled back.")
+        data = self.parse_body(RollbackInput, message="Nothing was rolled back.")
         rolled_back, restored = services.deployment_rollback(
             actor=actor, deployment_id=id, reason=data["reason"]
         )
@@ -235,7 +231,7 @@ class LiveDeployments(ApprovalsView):
         ],
     )
     def get(self, request, name, environment):
-        at = parse_query(LiveQuery, request).get("at")
+        at = self.parse_query(LiveQuery).get("at")
         model, env, live, etag = selectors.live_at(
             actor=request.user, model_name=name, environment_name=environment, at=at
         )

@@ -14,11 +14,6 @@ from approvals.api.common import (
     NOT_FOUND,
     REQUEST_ID,
     ApprovalsView,
-    error,
-    error_example,
-    not_found_example,
-    parse_body,
-    parse_query,
 )
 from approvals.errors import ApprovalInvalid, EnvironmentNotFound
 from approvals.serializers import (
@@ -31,6 +26,7 @@ from approvals.serializers import (
     RequestOutput,
     RequestSubmitInput,
 )
+from kernel.api import error_example, error_response, not_found_example
 from models_registry import selectors as registry
 from models_registry.errors import VersionNotFound
 
@@ -60,7 +56,7 @@ class RequestListSubmit(ApprovalsView):
         ],
     )
     def get(self, request):
-        filters = parse_query(RequestFilters, request)
+        filters = self.parse_query(RequestFilters)
         return self.paginated(
             selectors.request_list(actor=request.user, filters=filters), RequestOutput
         )
@@ -81,7 +77,9 @@ class RequestListSubmit(ApprovalsView):
             400: BAD_REQUEST,
             403: FORBIDDEN,
             404: NOT_FOUND,
-            409: error("No approval policy covers this risk class and environment."),
+            409: error_response(
+                "No approval policy covers this risk class and environment."
+            ),
         },
         examples=[
             OpenApiExample(
@@ -114,7 +112,7 @@ class RequestListSubmit(ApprovalsView):
     def post(self, request):
         actor = request.user
         message = "The request was not submitted."
-        data = parse_body(RequestSubmitInput, request, message=message)
+        data = self.parse_body(RequestSubmitInput, message=message)
         model = registry.model_get(actor=actor, name=data.pop("model"))
         errors: dict[str, list[str]] = {}
         version = environment = None
@@ -256,9 +254,7 @@ class RequestDecisions(ApprovalsView):
         actor = request.user
         # The service answers 404 for what the actor may not see; a malformed
         # body is refused first, which tells nothing about the request.
-        data = parse_body(
-            DecisionInput, request, message="The decision was not recorded."
-        )
+        data = self.parse_body(DecisionInput, message="The decision was not recorded.")
         decision, deployment = services.decision_record(
             actor=actor,
             request_id=id,
@@ -320,9 +316,7 @@ class RequestCancel(ApprovalsView):
     )
     def post(self, request, id):
         actor = request.user
-        data = parse_body(
-            CancelInput, request, message="The request was not cancelled."
-        )
+        data = self.parse_body(CancelInput, message="The request was not cancelled.")
         services.deployment_request_cancel(
             actor=actor, request_id=id, reason=data.get("reason", "")
         )

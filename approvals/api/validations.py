@@ -15,9 +15,6 @@ from approvals.api.common import (
     VERSION_ID,
     ApprovalsView,
     FindingNotFound,
-    error_example,
-    not_found_example,
-    parse_body,
 )
 from approvals.models import Finding, Severity, ValidationReport
 from approvals.serializers import (
@@ -26,11 +23,11 @@ from approvals.serializers import (
     ValidationReportInput,
     ValidationReportOutput,
 )
+from kernel.api import error_example, not_found_example
 from models_registry import access
 from models_registry import selectors as registry
 
 VERSION_NOT_FOUND = not_found_example("version_not_found", "No such model version.")
-
 
 # Most severe first; the model's default ordering sorts severities as text.
 _SEVERITY_RANK = Case(
@@ -124,9 +121,8 @@ class VersionValidations(ApprovalsView):
     def post(self, request, id):
         actor = request.user
         version = registry.version_get(actor=actor, id=id)
-        data = parse_body(
+        data = self.parse_body(
             ValidationReportInput,
-            request,
             message="The validation report was not recorded.",
         )
         report = services.validation_report_record(
@@ -181,8 +177,8 @@ class FindingStatusChange(ApprovalsView):
             actor, finding.report.version.model, access.VIEW
         ):
             raise FindingNotFound("No such finding.")
-        data = parse_body(
-            FindingStatusInput, request, message="The finding was not changed."
+        data = self.parse_body(
+            FindingStatusInput, message="The finding was not changed."
         )
         changed = services.finding_status_change(
             actor=actor,

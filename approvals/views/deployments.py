@@ -7,21 +7,16 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from approvals import access as approvals_access
 from approvals import selectors, services
+from approvals.access import may_request, may_roll_back, may_validate
 from approvals.forms import (
     RollbackForm,
 )
 from approvals.models import DeploymentStatus, RequestStatus
-from approvals.views.common import (
-    add_service_errors,
-    may_request,
-    may_roll_back,
-    may_validate,
-    service_errors_as_http,
-)
 from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
-from kernel.roles import VALIDATOR, user_roles
+from kernel.pages import add_service_errors, service_errors_as_http
 from models_registry import selectors as registry_selectors
 
 TIMELINE_REQUESTS_SHOWN = 20
@@ -50,8 +45,8 @@ def deployment_detail(request, id: int):
 def deployment_rollback(request, id: int):
     deployment = selectors.deployment_get(actor=request.user, id=id)
     model = deployment.model
-    if not may_roll_back(request.user, model):
-        raise PermissionDenied(f"You may not roll back “{model.name}”.")
+    if refusal := approvals_access.roll_back_refusal(request.user, model):
+        raise PermissionDenied(refusal.message)
     form = RollbackForm(request.POST if request.method == "POST" else None)
     status = 200
     problem = None
@@ -128,9 +123,7 @@ def model_timeline(request, name: str):
         ]
     )
     is_requester = may_request(user, model)
-    is_validator = VALIDATOR in user_roles(user) and user.has_perm(
-        "approvals.add_validationreport"
-    )
+    is_validator = approvals_access.is_validator(user)
     versions = []
     if is_requester or is_validator:
         versions = list(

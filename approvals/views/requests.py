@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from approvals import access as approvals_access
 from approvals import selectors, services
 from approvals.errors import GateFailed
 from approvals.forms import (
@@ -15,19 +16,11 @@ from approvals.forms import (
     DecisionForm,
     DeploymentRequestForm,
 )
-from approvals.gates import evaluate_gates
-from approvals.views.common import (
-    GATE_LABELS,
-    add_service_errors,
-    may_request,
-    may_validate,
-    number,
-    role_labels,
-    service_errors_as_http,
-    signed,
-)
+from approvals.views.common import GATE_LABELS, role_labels
 from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
+from kernel.numbers import number, signed
+from kernel.pages import add_service_errors, service_errors_as_http
 from kernel.roles import DATA_SCIENTIST, user_roles
 from models_registry import selectors as registry_selectors
 from models_registry.checklist import FAIL, fairness_disparities
@@ -60,7 +53,7 @@ def queue(request):
         "rows": rows,
         "mine": mine,
         "shows_mine": bool(mine) or DATA_SCIENTIST in user_roles(user),
-        "is_approver": bool(user_roles(user) & set(services.APPROVING_ROLES)),
+        "is_approver": approvals_access.holds_approving_role(user),
     }
     return render(request, "approvals/queue.html", context)
 
@@ -166,34 +159,17 @@ def _request_context(
         if detail.can_decide
         else None,
         "cancel_form": (cancel_form or CancelForm()) if detail.can_cancel else None,
-        "gate_error": _gate_error(gate_error, item),
-        "may_validate": may_validate(request.user, version),
+        "gate_error": _gate_error(gate_error),
+        "may_validate": approvals_access.may_validate(request.user, version),
     }
 
 
-def _gate_error(error: dict | None, item) -> dict | None:
+def _gate_error(error: GateFailed | None) -> dict | None:
     """The failing gates of a refused final approval, with their reasons as the
-    service saw them (evaluated again from the same records)."""
+    service evaluated them (carried by the error)."""
     if error is None:
         return None
-    version = item.version
-    current = {
-        gate["id"]: gate
-        for gate in evaluate_gates(
-            version=version,
-            environment=item.environment,
-            policy=services.policy_for(version.model, item.environment),
-            strategy=item.strategy,
-            kind=item.kind,
-        )
-    }
-    return {
-        "message": error["message"],
-        "failing": [
-            current.get(gate_id, {"id": gate_id, "title": gate_id, "reason": ""})
-            for gate_id in error["gates"]
-        ],
-    }
+    return {"message": error.message, "failing": error.gates}
 
 
 @login_required
@@ -227,10 +203,7 @@ def request_decide(request, id: int):
         except ServicePermissionDenied:
             raise
         except GateFailed as error:
-            gate_error = {
-                "message": error.message,
-                "gates": error.fields.get("gates", []),
-            }
+            gate_error = error
             status = error.status_code
         except ServiceError as error:
             add_service_errors(form, error)
@@ -311,10 +284,8 @@ def _version_from_query(request):
 def request_new(request):
     version = _version_from_query(request)
     model = version.model
-    if not may_request(request.user, model):
-        raise PermissionDenied(
-            f"Only the team that owns “{model.name}” requests its deployments."
-        )
+    if refusal := approvals_access.request_refusal(request.user, model):
+        raise PermissionDenied(refusal.message)
     if request.method == "GET":
         form = DeploymentRequestForm()
     else:

@@ -7,18 +7,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from approvals import access as approvals_access
 from approvals import services
 from approvals.forms import (
     FindingFormSet,
     ValidationReportForm,
 )
-from approvals.views.common import (
-    may_validate,
-    safe_next,
-    service_errors_as_http,
-)
 from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
+from kernel.pages import safe_next, service_errors_as_http
 from models_registry import selectors as registry_selectors
 
 
@@ -28,7 +25,7 @@ from models_registry import selectors as registry_selectors
 def version_validate(request, id: int):
     version = registry_selectors.version_get(actor=request.user, id=id)
     model = version.model
-    if not may_validate(request.user, version):
+    if not approvals_access.may_validate(request.user, version):
         raise PermissionDenied(
             "Only validators independent of the version record validation reports."
         )
