@@ -4,6 +4,7 @@ monitoring pages), which check permissions and write the audit events."""
 
 from django.contrib import admin
 
+from kernel.admin import ReadOnlyAdmin
 from monitoring.models import (
     Alert,
     MonitoringBatch,
@@ -13,17 +14,6 @@ from monitoring.models import (
     ReferenceProfile,
     ReviewItem,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MonitoringTarget)

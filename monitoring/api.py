@@ -7,16 +7,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
 )
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from models_registry.api.common import flatten_errors
-from models_registry.serializers import ErrorOutput
-from monitoring import ingestion, selectors
+from kernel.api import ApiView, error_response
+from monitoring import parsing, selectors
 from monitoring.errors import MonitoringInvalid
 from monitoring.serializers import (
     AcknowledgedOutput,
@@ -40,16 +37,13 @@ from monitoring.services.config import monitoring_config_set
 from monitoring.services.ingestion import batch_receive, reference_upload
 from monitoring.services.targets import config_for
 
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorOutput, description=description)
-
-
-BAD_REQUEST = _error("Invalid fields (named); nothing was stored.")
-NOT_FOUND = _error("No such model, environment or object, or one you may not see.")
-FORBIDDEN = _error("You may see the model but not do this with it.")
-TOO_LARGE = _error("The body is larger than MONITORING_MAX_BODY_BYTES.")
-CONFLICT = _error("The state does not allow it; nothing was changed.")
+BAD_REQUEST = error_response("Invalid fields (named); nothing was stored.")
+NOT_FOUND = error_response(
+    "No such model, environment or object, or one you may not see."
+)
+FORBIDDEN = error_response("You may see the model but not do this with it.")
+TOO_LARGE = error_response("The body is larger than MONITORING_MAX_BODY_BYTES.")
+CONFLICT = error_response("The state does not allow it; nothing was changed.")
 
 MODEL = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Model name.")
 ENVIRONMENT = OpenApiParameter(
@@ -71,11 +65,12 @@ PARQUET_QUERY = [
 PARQUET = "application/vnd.apache.parquet"
 
 
-def _parse(serializer_class, data, message="The request has invalid fields."):
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        raise MonitoringInvalid(message, fields=flatten_errors(serializer.errors))
-    return dict(serializer.validated_data)
+# The base of the monitoring API views: its 400 error, one wording for invalid
+# bodies and queries alike. (A comment, not a docstring: drf-spectacular would
+# publish a base class's docstring as the description of every operation.)
+class MonitoringApiView(ApiView):
+    invalid_error = MonitoringInvalid
+    query_message = "The request has invalid fields."
 
 
 def _content_length(request) -> int | None:
@@ -85,7 +80,7 @@ def _content_length(request) -> int | None:
 
 def _body(request) -> bytes:
     """The raw body, read from the stream up to the monitoring limit (413 past it)."""
-    return ingestion.read_body(
+    return parsing.read_body(
         request._request,
         content_length=_content_length(request),
         encoding=request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower(),
@@ -119,8 +114,8 @@ COLUMNS_EXAMPLE = {
 }
 
 
-class BatchIngest(GenericAPIView):
-    kind = ingestion.PREDICTIONS
+class BatchIngest(MonitoringApiView):
+    kind = parsing.PREDICTIONS
 
     def post(self, request, name: str, environment: str):
         received = batch_receive(
@@ -207,30 +202,30 @@ def _ingest_schema(kind: str, what: str):
 
 
 class PredictionIngest(BatchIngest):
-    kind = ingestion.PREDICTIONS
+    kind = parsing.PREDICTIONS
 
-    @_ingest_schema(ingestion.PREDICTIONS, "prediction logs")
+    @_ingest_schema(parsing.PREDICTIONS, "prediction logs")
     def post(self, request, name: str, environment: str):
         return super().post(request, name, environment)
 
 
 class LabelIngest(BatchIngest):
-    kind = ingestion.LABELS
+    kind = parsing.LABELS
 
-    @_ingest_schema(ingestion.LABELS, "delayed labels (prediction_id, label)")
+    @_ingest_schema(parsing.LABELS, "delayed labels (prediction_id, label)")
     def post(self, request, name: str, environment: str):
         return super().post(request, name, environment)
 
 
 class MetricIngest(BatchIngest):
-    kind = ingestion.METRICS
+    kind = parsing.METRICS
 
-    @_ingest_schema(ingestion.METRICS, "business metrics (timestamp, name, value)")
+    @_ingest_schema(parsing.METRICS, "business metrics (timestamp, name, value)")
     def post(self, request, name: str, environment: str):
         return super().post(request, name, environment)
 
 
-class BatchDetail(GenericAPIView):
+class BatchDetail(MonitoringApiView):
     @extend_schema(
         operation_id="monitoring_batches_retrieve",
         tags=["monitoring"],
@@ -247,7 +242,7 @@ class BatchDetail(GenericAPIView):
         )
 
 
-class ReferenceUpload(GenericAPIView):
+class ReferenceUpload(MonitoringApiView):
     @extend_schema(
         operation_id="monitoring_reference_upload",
         tags=["monitoring"],
@@ -281,7 +276,7 @@ class ReferenceUpload(GenericAPIView):
         return Response(ReferenceOutput(reference).data, status=status.HTTP_201_CREATED)
 
 
-class WindowList(GenericAPIView):
+class WindowList(MonitoringApiView):
     @extend_schema(
         operation_id="monitoring_windows_list",
         tags=["monitoring"],
@@ -293,7 +288,7 @@ class WindowList(GenericAPIView):
         responses={200: WindowOutput(many=True), 400: BAD_REQUEST, 404: NOT_FOUND},
     )
     def get(self, request, name: str, environment: str):
-        filters = _parse(WindowFilters, request.query_params)
+        filters = self.parse_query(WindowFilters)
         windows = selectors.window_list(
             actor=request.user,
             model_name=name,
@@ -301,11 +296,10 @@ class WindowList(GenericAPIView):
             version=filters.get("version"),
             hours=filters.get("hours", 24 * 7),
         )
-        page = self.paginate_queryset(windows)
-        return self.get_paginated_response(WindowOutput(page, many=True).data)
+        return self.paginated(windows, WindowOutput)
 
 
-class AlertList(GenericAPIView):
+class AlertList(MonitoringApiView):
     @extend_schema(
         operation_id="monitoring_alerts_list",
         tags=["monitoring"],
@@ -315,16 +309,15 @@ class AlertList(GenericAPIView):
         responses={200: AlertOutput(many=True), 400: BAD_REQUEST},
     )
     def get(self, request):
-        filters = _parse(AlertFilters, request.query_params)
+        filters = self.parse_query(AlertFilters)
         alerts = selectors.alert_list(actor=request.user, filters=filters)
-        page = self.paginate_queryset(alerts)
-        return self.get_paginated_response(AlertOutput(page, many=True).data)
+        return self.paginated(alerts, AlertOutput)
 
 
 ALERT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
-class AlertDetail(GenericAPIView):
+class AlertDetail(MonitoringApiView):
     @extend_schema(
         operation_id="monitoring_alerts_retrieve",
         tags=["monitoring"],
@@ -338,7 +331,7 @@ class AlertDetail(GenericAPIView):
         )
 
 
-class AlertAcknowledge(GenericAPIView):
+class AlertAcknowledge(MonitoringApiView):
     @extend_schema(
         operation_id="monitoring_alerts_acknowledge",
         tags=["monitoring"],
@@ -357,7 +350,7 @@ class AlertAcknowledge(GenericAPIView):
         },
     )
     def post(self, request, id: int):
-        data = _parse(AlertNoteInput, request.data)
+        data = self.parse_body(AlertNoteInput)
         alert, problem = alert_services.alert_acknowledge(
             actor=request.user, alert_id=id, note=data.get("note", "")
         )
@@ -366,7 +359,7 @@ class AlertAcknowledge(GenericAPIView):
         return Response(output.data)
 
 
-class AlertResolve(GenericAPIView):
+class AlertResolve(MonitoringApiView):
     @extend_schema(
         operation_id="monitoring_alerts_resolve",
         tags=["monitoring"],
@@ -382,7 +375,7 @@ class AlertResolve(GenericAPIView):
         },
     )
     def post(self, request, id: int):
-        data = _parse(AlertResolveInput, request.data)
+        data = self.parse_body(AlertResolveInput)
         alert = alert_services.alert_resolve(
             actor=request.user, alert_id=id, note=data["note"]
         )
@@ -390,7 +383,7 @@ class AlertResolve(GenericAPIView):
         return Response(AlertOutput(alert).data)
 
 
-class ConfigDetail(GenericAPIView):
+class ConfigDetail(MonitoringApiView):
     @extend_schema(
         operation_id="monitoring_config_retrieve",
         tags=["monitoring"],
@@ -415,7 +408,9 @@ class ConfigDetail(GenericAPIView):
         responses={200: ConfigOutput, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def patch(self, request, name: str):
-        data = _parse(ConfigInput, request.data, "The configuration was not changed.")
+        data = self.parse_body(
+            ConfigInput, message="The configuration was not changed."
+        )
         config = monitoring_config_set(actor=request.user, model_name=name, values=data)
         return Response(ConfigOutput(_effective(config_for(config.model))).data)
 

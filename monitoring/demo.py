@@ -18,7 +18,7 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from approvals.models import Deployment, DeploymentStatus
+from approvals.selectors import deployment_live_list
 from monitoring.models import Alert, AlertStatus, MonitoringBatch, MonitoringWindow
 from monitoring.services.aggregation import batch_apply
 from monitoring.services.checks import window_check
@@ -73,12 +73,7 @@ def _reference_body(rng) -> bytes:
 
 def seed_monitoring_demo() -> list[str]:
     production = (
-        Deployment.objects.filter(
-            model__name="credit-scoring",
-            environment__name="production",
-            status=DeploymentStatus.ACTIVE,
-        )
-        .select_related("version", "model")
+        deployment_live_list(model_name="credit-scoring", environment_name="production")
         .order_by("-started_at")
         .first()
     )

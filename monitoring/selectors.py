@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from approvals.models import Deployment, DeploymentStatus
-from approvals.selectors import deployment_get
+from approvals.selectors import deployment_get, deployment_live_list
 from models_registry import access as registry_access
 from models_registry.selectors import model_get
 from monitoring import access
@@ -40,6 +39,9 @@ from monitoring.models import (
     ReviewStatus,
 )
 from monitoring.services.targets import environment_by_name
+
+if TYPE_CHECKING:
+    from approvals.models import Deployment
 
 DASHBOARD_DAYS = (1, 7, 30, 90)
 # Up to this many days the dashboard is hourly; beyond, daily (monitoring.charts).
@@ -240,48 +242,9 @@ def dashboard(
     if target is None:
         return board
     if days <= HOURLY_UP_TO_DAYS:
-        board.windows = list(
-            MonitoringWindow.objects.filter(target=target, start__gte=since)
-            .order_by("start")
-            .values(
-                "pk",
-                "start",
-                "prediction_count",
-                "label_count",
-                "latency_p50",
-                "latency_p95",
-                "latency_p99",
-                "drift",
-                # The checks' numbers ("kpi_means": the window has a "kpis"
-                # column of raw sums already).
-                performance=KeyTransform("performance", "summary"),
-                kpi_means=KeyTransform("kpis", "summary"),
-                fairness=KeyTransform("fairness", "summary"),
-            )
-        )
+        board.windows = _hourly_points(target, since)
     else:
-        # Longer periods are drawn day by day from the roll-ups the checks
-        # keep: 90 rows, not 2,160 windows of 50 drift scores each.
-        board.windows = [
-            {
-                "pk": None,
-                "start": datetime.combine(day, time.min, tzinfo=UTC),
-                "drift": drift,
-                "prediction_count": summary.get("prediction_count", 0),
-                "label_count": summary.get("label_count", 0),
-                "latency_p50": summary.get("latency_p50"),
-                "latency_p95": summary.get("latency_p95"),
-                "latency_p99": summary.get("latency_p99"),
-                "performance": summary.get("performance"),
-                "kpi_means": summary.get("kpi_means"),
-                "fairness": summary.get("fairness"),
-            }
-            for day, drift, summary in MonitoringDay.objects.filter(
-                target=target, day__gte=since.date()
-            )
-            .order_by("day")
-            .values_list("day", "drift", "summary")
-        ]
+        board.windows = _daily_points(target, since)
     latest = (
         MonitoringWindow.objects.filter(target=target, checked_at__isnull=False)
         .order_by("-start")
@@ -289,6 +252,72 @@ def dashboard(
         .first()
     )
     board.latest_summary, board.latest_drift = latest or (None, None)
+    _add_distribution(board, target, feature, now)
+    board.alerts = list(
+        _alerts_base()
+        .filter(target=target)
+        .order_by(_RESOLVED_LAST, "-opened_at", "-pk")[:ALERTS_SHOWN]
+    )
+    board.open_alerts = sum(a.status != AlertStatus.RESOLVED for a in board.alerts)
+    board.baseline = baseline_metrics(target.version_id)
+    board.error_budget = error_budget(target, now=now)
+    return board
+
+
+def _hourly_points(target: MonitoringTarget, since: datetime) -> list[dict[str, Any]]:
+    """The dashboard's points for short periods: one per window."""
+    return list(
+        MonitoringWindow.objects.filter(target=target, start__gte=since)
+        .order_by("start")
+        .values(
+            "pk",
+            "start",
+            "prediction_count",
+            "label_count",
+            "latency_p50",
+            "latency_p95",
+            "latency_p99",
+            "drift",
+            # The checks' numbers ("kpi_means": the window has a "kpis"
+            # column of raw sums already).
+            performance=KeyTransform("performance", "summary"),
+            kpi_means=KeyTransform("kpis", "summary"),
+            fairness=KeyTransform("fairness", "summary"),
+        )
+    )
+
+
+def _daily_points(target: MonitoringTarget, since: datetime) -> list[dict[str, Any]]:
+    """The dashboard's points for longer periods, day by day from the roll-ups
+    the checks keep: 90 rows, not 2,160 windows of 50 drift scores each."""
+    return [
+        {
+            "pk": None,
+            "start": datetime.combine(day, time.min, tzinfo=UTC),
+            "drift": drift,
+            "prediction_count": summary.get("prediction_count", 0),
+            "label_count": summary.get("label_count", 0),
+            "latency_p50": summary.get("latency_p50"),
+            "latency_p95": summary.get("latency_p95"),
+            "latency_p99": summary.get("latency_p99"),
+            "performance": summary.get("performance"),
+            "kpi_means": summary.get("kpi_means"),
+            "fairness": summary.get("fairness"),
+        }
+        for day, drift, summary in MonitoringDay.objects.filter(
+            target=target, day__gte=since.date()
+        )
+        .order_by("day")
+        .values_list("day", "drift", "summary")
+    ]
+
+
+def _add_distribution(
+    board: Dashboard, target: MonitoringTarget, feature: str | None, now: datetime
+) -> None:
+    """The features of the active reference, and the distribution of the one
+    asked for (or the most drifted one): its reference profile and its profiles
+    of the last DISTRIBUTION_HOURS."""
     reference = (
         ReferenceProfile.objects.filter(version_id=target.version_id)
         .order_by("-created_at", "-pk")
@@ -310,15 +339,6 @@ def dashboard(
                 feature=board.feature,
             ).values_list("profile", flat=True)
         )
-    board.alerts = list(
-        _alerts_base()
-        .filter(target=target)
-        .order_by(_RESOLVED_LAST, "-opened_at", "-pk")[:ALERTS_SHOWN]
-    )
-    board.open_alerts = sum(a.status != AlertStatus.RESOLVED for a in board.alerts)
-    board.baseline = baseline_metrics(target.version_id)
-    board.error_budget = error_budget(target, now=now)
-    return board
 
 
 def _most_drifted(scores: dict | None) -> str | None:
@@ -360,10 +380,7 @@ def overview(*, actor) -> list[TargetRow]:
     )
     live = {
         (d.version_id, d.environment_id): d
-        for d in Deployment.objects.filter(
-            version_id__in=[t.version_id for t in targets],
-            status=DeploymentStatus.ACTIVE,
-        ).order_by("started_at", "pk")
+        for d in deployment_live_list(version_ids=[t.version_id for t in targets])
     }
     rows = [
         TargetRow(

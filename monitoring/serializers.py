@@ -1,7 +1,7 @@
 """Serializers of the monitoring API: inputs only validate, outputs only render.
 
 The batch body serializers exist for the OpenAPI schema: batches are parsed by
-``monitoring.ingestion`` (JSON and Parquet alike), not by DRF.
+``monitoring.parsing`` (JSON and Parquet alike), not by DRF.
 """
 
 from django.urls import reverse

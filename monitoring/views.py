@@ -3,45 +3,22 @@ acknowledge and resolve forms, and the rollback on risky models), and the human
 review queue. Reads go through ``monitoring.selectors`` (404 for what a person
 may not see), writes through ``monitoring.services``."""
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import access as approvals_access
 from approvals.models import DeploymentStatus
-from kernel.errors import NotFound, ServiceError
 from kernel.errors import PermissionDenied as ServicePermissionDenied
+from kernel.errors import ServiceError
+from kernel.pages import add_service_errors, service_errors_as_http
 from monitoring import access, charts, selectors
 from monitoring.forms import AcknowledgeForm, DashboardForm, LabelForm, ResolveForm
 from monitoring.models import AlertStatus, ReviewStatus
 from monitoring.services import alerts as alert_services
 from monitoring.services.review import review_item_label
-
-
-def _service_errors_as_http(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.message) from error
-        except ServicePermissionDenied as error:
-            raise PermissionDenied(error.message) from error
-
-    return wrapper
-
-
-def _add_errors(form, error: ServiceError) -> None:
-    if not error.fields:
-        form.add_error(None, error.message)
-    for field, problems in error.fields.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
 
 
 @login_required
@@ -58,7 +35,7 @@ def overview(request):
 
 @login_required
 @require_GET
-@_service_errors_as_http
+@service_errors_as_http
 def dashboard(request, id: int):
     # Unknown periods fall back to a week and unknown features to the most
     # drifted one (the selector checks the feature against the reference).
@@ -136,7 +113,7 @@ def _readable(value) -> str:
 
 @login_required
 @require_GET
-@_service_errors_as_http
+@service_errors_as_http
 def alert_detail(request, id: int):
     alert = selectors.alert_get(actor=request.user, id=id)
     return render(
@@ -146,7 +123,7 @@ def alert_detail(request, id: int):
 
 @login_required
 @require_POST
-@_service_errors_as_http
+@service_errors_as_http
 def alert_acknowledge(request, id: int):
     alert = selectors.alert_get(actor=request.user, id=id)
     form = AcknowledgeForm(request.POST)
@@ -158,7 +135,7 @@ def alert_acknowledge(request, id: int):
         except ServicePermissionDenied:
             raise
         except ServiceError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             status = error.status_code
         else:
             messages.success(request, f"Alert #{alert.pk} is acknowledged.")
@@ -178,7 +155,7 @@ def alert_acknowledge(request, id: int):
 
 @login_required
 @require_POST
-@_service_errors_as_http
+@service_errors_as_http
 def alert_resolve(request, id: int):
     alert = selectors.alert_get(actor=request.user, id=id)
     form = ResolveForm(request.POST)
@@ -190,7 +167,7 @@ def alert_resolve(request, id: int):
         except ServicePermissionDenied:
             raise
         except ServiceError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             status = error.status_code
         else:
             messages.success(request, f"Alert #{alert.pk} is resolved.")
@@ -212,7 +189,7 @@ def review_queue(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_service_errors_as_http
+@service_errors_as_http
 def review_item(request, id: int):
     item = selectors.review_item_get(actor=request.user, id=id)
     may_label = access.may_respond(request.user, item.target.model)
@@ -234,7 +211,7 @@ def review_item(request, id: int):
                 raise
             except ServiceError as error:
                 if error.fields:
-                    _add_errors(form, error)
+                    add_service_errors(form, error)
                 else:
                     messages.error(request, error.message)
                 status = error.status_code

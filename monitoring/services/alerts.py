@@ -31,7 +31,7 @@ Lock order: the window being checked, the target row, alerts by pk, the audit ch
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -39,8 +39,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from approvals import services as approvals_services
-from approvals.models import Deployment, DeploymentStatus, RequestKind, Strategy
+from approvals.models import RequestKind, Strategy
 from approvals.notifications import absolute_url, email_on_commit
+from approvals.selectors import deployment_live_for
 from approvals.webhooks import webhook_event_record
 from audit.services import audit_record
 from kernel.errors import ServiceError
@@ -65,6 +66,9 @@ from monitoring.models import (
     MonitoringTarget,
 )
 from monitoring.services.targets import config_for
+
+if TYPE_CHECKING:
+    from approvals.models import Deployment
 
 ALERT_OPENED = "alert.opened"
 ALERT_ESCALATED = "alert.escalated"
@@ -124,14 +128,8 @@ def _title(check: str, subject: str, details: dict[str, Any]) -> str:
 
 
 def live_deployment(target: MonitoringTarget) -> Deployment | None:
-    return (
-        Deployment.objects.filter(
-            version_id=target.version_id,
-            environment_id=target.environment_id,
-            status=DeploymentStatus.ACTIVE,
-        )
-        .order_by("-started_at", "-pk")
-        .first()
+    return deployment_live_for(
+        version_id=target.version_id, environment_id=target.environment_id
     )
 
 

@@ -18,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from kernel.outbox import enqueue_on_commit
 from models_registry.selectors import model_get
-from monitoring import access, ingestion
+from monitoring import access, parsing
 from monitoring.errors import (
     BatchIdReused,
     BatchInvalid,
@@ -50,8 +51,8 @@ class UnsupportedMediaType(BatchInvalid):
     status_code = 415
 
 
-def limits() -> ingestion.Limits:
-    return ingestion.Limits(
+def limits() -> parsing.Limits:
+    return parsing.Limits(
         max_body_bytes=settings.MONITORING_MAX_BODY_BYTES,
         max_rows=settings.MONITORING_MAX_ROWS,
         max_features=settings.MONITORING_MAX_FEATURES,
@@ -77,13 +78,12 @@ class Received:
 
 
 def _enqueue_after_commit(batch_id: int) -> None:
-    # Named (not a partial): Django logs a failing robust callback by its name.
-    def enqueue_monitoring_batch() -> None:
+    def send() -> None:
         from monitoring.tasks import apply_batch
 
         apply_batch.delay(batch_id)
 
-    transaction.on_commit(enqueue_monitoring_batch, robust=True)
+    enqueue_on_commit("enqueue_monitoring_batch", send)
 
 
 def _existing(model, environment, kind: str, batch_id: str, digest: str):
@@ -129,36 +129,36 @@ def batch_receive(
             f"You may not push monitoring data for “{model.name}”: that takes the "
             "push_data permission and membership of the owning team."
         )
-    if kind not in ingestion.KINDS:
+    if kind not in parsing.KINDS:
         raise BatchInvalid("Unknown batch kind.", fields={"kind": [kind]})
     is_parquet = _is_parquet(content_type, body)
     digest = hashlib.sha256(body).hexdigest()
     layout, document = None, None
     if is_parquet:
-        batch_id = ingestion.check_batch_id(batch_id)
+        batch_id = parsing.check_batch_id(batch_id)
     else:
-        layout, document = ingestion.parse_json_body(body)
-        batch_id = ingestion.check_batch_id(document.get("batch_id"))
+        layout, document = parsing.parse_json_body(body)
+        batch_id = parsing.check_batch_id(document.get("batch_id"))
         version = document.get("version", version)
     existing = _existing(model, environment, kind, batch_id, digest)
     if existing is not None:
         return Received(batch=existing, created=False)
-    version_number = ingestion.check_version(version)
+    version_number = parsing.check_version(version)
     model_version = live_version(model, environment, version_number)
-    schema = ingestion.Schema.for_kind(
+    schema = parsing.Schema.for_kind(
         kind,
         model_version.artifact.feature_spec,
         model.fairness_attributes,
     )
     if is_parquet:
-        parsed = ingestion.parse_parquet(
+        parsed = parsing.parse_parquet(
             body, schema, limits(), batch_id=batch_id, version=version, now=now
         )
     else:
-        parsed = ingestion.parse_json_document(
+        parsed = parsing.parse_json_document(
             layout, document, schema, limits(), now=now, body_bytes=len(body)
         )
-    payload = ingestion.table_to_bytes(parsed.table)
+    payload = parsing.table_to_bytes(parsed.table)
     target = target_for(model_version, environment)
     try:
         with transaction.atomic():
@@ -211,15 +211,15 @@ def reference_upload(
             f"You may not upload references for “{model.name}”."
         )
     is_parquet = _is_parquet(content_type, body)
-    schema = ingestion.Schema.for_kind(
-        ingestion.PREDICTIONS, version.artifact.feature_spec, ()
+    schema = parsing.Schema.for_kind(
+        parsing.PREDICTIONS, version.artifact.feature_spec, ()
     )
     if not schema.features:
         raise BatchInvalid(
             "The reference sample was refused.",
             fields={"version": ["The version's artifact has no feature spec."]},
         )
-    table = ingestion.parse_reference(
+    table = parsing.parse_reference(
         body, is_parquet=is_parquet, schema=schema, limits=limits()
     )
     features, score = build_reference(table, list(schema.features))

@@ -2,17 +2,16 @@
 
 from django.conf import settings
 
-from approvals.models import Deployment, DeploymentStatus, Environment
+from approvals.models import Environment
+from approvals.selectors import deployment_live_list, environment_get
 from models_registry.models import ModelVersion, RegisteredModel
-from monitoring.errors import BatchInvalid, EnvironmentNotFound, NoLiveVersion
+from monitoring.errors import BatchInvalid, NoLiveVersion
 from monitoring.models import MonitoringConfig, MonitoringTarget
 
 
 def environment_by_name(name: str) -> Environment:
-    environment = Environment.objects.filter(name=name).first()
-    if environment is None:
-        raise EnvironmentNotFound(f"No environment named “{name}”.")
-    return environment
+    """The environment of that name (``environment_not_found`` when none)."""
+    return environment_get(name=name)
 
 
 def live_version(
@@ -37,11 +36,7 @@ def live_version(
             )
         return version
     live = list(
-        Deployment.objects.filter(
-            model=model, environment=environment, status=DeploymentStatus.ACTIVE
-        )
-        .select_related("version__artifact")
-        .order_by("pk")
+        deployment_live_list(model=model, environment=environment).order_by("pk")
     )
     versions = {deployment.version_id: deployment.version for deployment in live}
     if len(versions) == 1:

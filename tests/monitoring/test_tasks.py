@@ -15,6 +15,7 @@ from monitoring.models import (
     PredictionRecord,
 )
 from monitoring.services import aggregation
+from monitoring.services.aggregation import apply as batch_application
 from monitoring.services.ingestion import batch_receive
 from portal.celery import app
 from tests.monitoring.batches import hour_ago, json_rows, prediction_rows
@@ -76,7 +77,7 @@ def test_a_failing_batch_keeps_its_error_and_is_given_up_after_the_attempts(
     def broken(*args, **kwargs):
         raise ValueError("profile bins changed under the batch")
 
-    monkeypatch.setattr(aggregation, "_apply_predictions", broken)
+    monkeypatch.setattr(batch_application, "apply_predictions", broken)
     for attempt in (1, 2, 3):
         with pytest.raises(ValueError, match="profile bins changed"):
             tasks.apply_batch(batch.pk)

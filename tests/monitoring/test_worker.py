@@ -20,7 +20,6 @@ from monitoring.models import (
     MonitoringWindow,
     PredictionRecord,
 )
-from monitoring.services.aggregation import PAUSE_MARKER
 from portal.celery import app
 from tests.monitoring.batches import (
     PREDICTIONS,
@@ -31,6 +30,7 @@ from tests.monitoring.batches import (
     url,
 )
 from tests.monitoring.conftest import FAST_HASHER, build_world, client_for
+from tests.monitoring.worker_settings import PAUSE_MARKER
 from tests.services import CeleryWorker, RedisServer
 
 pytestmark = [
@@ -119,7 +119,11 @@ def _applied(batch_id: int):
 def test_a_worker_killed_mid_batch_applies_it_exactly_once_after_a_restart(
     world, broker
 ):
-    worker = _start_worker(broker, MONITORING_APPLY_PAUSE_SECONDS="4")
+    worker = _start_worker(
+        broker,
+        DJANGO_SETTINGS_MODULE="tests.monitoring.worker_settings",
+        MONITORING_APPLY_PAUSE_SECONDS="4",
+    )
     response = post_json(
         world,
         url(PREDICTIONS),

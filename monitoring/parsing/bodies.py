@@ -1,0 +1,114 @@
+"""Reading a request body within the size limit, and the batch's envelope: the
+batch id, the version and the JSON document's layout."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from monitoring.errors import BatchInvalid, PayloadTooLarge
+from monitoring.parsing.schema import BATCH_ID_PATTERN, JSON_COLUMNS, JSON_ROWS
+
+
+def read_body(
+    stream, *, content_length: int | None, encoding: str, limit: int
+) -> bytes:
+    """Read at most ``limit`` bytes (after gunzip); a longer body raises 413."""
+    if content_length is not None and content_length > limit and encoding != "gzip":
+        raise _too_large(limit)
+    raw = stream.read(limit + 1)
+    if encoding == "gzip":
+        decompressor = zlib.decompressobj(wbits=31)
+        try:
+            body = decompressor.decompress(raw, limit + 1)
+        except zlib.error as error:
+            raise BatchInvalid(
+                "The body is not valid gzip.", fields={"body": [str(error)]}
+            ) from error
+        if len(body) > limit or decompressor.unconsumed_tail:
+            raise _too_large(limit)
+        if len(raw) > limit:
+            raise _too_large(limit)
+        return body
+    if encoding not in ("", "identity"):
+        raise BatchInvalid(
+            "Unsupported Content-Encoding.",
+            fields={"Content-Encoding": ["Use gzip, or none."]},
+        )
+    if len(raw) > limit:
+        raise _too_large(limit)
+    return raw
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The body is larger than the limit of {limit:,} bytes "
+        "(MONITORING_MAX_BODY_BYTES): split the batch.",
+        fields={"body": [f"At most {limit:,} bytes."]},
+    )
+
+
+def check_batch_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise BatchInvalid(
+            "The batch was refused.",
+            fields={"batch_id": ["Required: a client batch id (text)."]},
+        )
+    if not BATCH_ID_PATTERN.match(value):
+        raise BatchInvalid(
+            "The batch was refused.",
+            fields={
+                "batch_id": [
+                    "1 to 200 characters: letters, digits and . _ : / = + @ -, "
+                    "starting with a letter or digit."
+                ]
+            },
+        )
+    return value
+
+
+def check_version(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BatchInvalid(
+            "The batch was refused.",
+            fields={"version": ["A version number (a positive integer)."]},
+        )
+    return value
+
+
+def parse_json_body(body: bytes) -> tuple[str, dict[str, Any]]:
+    """Decode a JSON batch; return its layout and the document."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BatchInvalid(
+            "The body is not valid JSON.", fields={"body": [str(error)]}
+        ) from error
+    if not isinstance(document, dict):
+        raise BatchInvalid(
+            "The batch was refused.",
+            fields={"body": ["A JSON object with batch_id and records or columns."]},
+        )
+    has_rows, has_columns = "records" in document, "columns" in document
+    if has_rows == has_columns:
+        raise BatchInvalid(
+            "The batch was refused.",
+            fields={
+                "body": [
+                    "Send either records (a list of row objects) or columns "
+                    "(an object of equal-length arrays)."
+                ]
+            },
+        )
+    unknown = set(document) - {"batch_id", "version", "records", "columns"}
+    if unknown:
+        raise BatchInvalid(
+            "The batch was refused.",
+            fields={name: ["Unknown key."] for name in sorted(unknown)},
+        )
+    return (JSON_ROWS if has_rows else JSON_COLUMNS), document
