@@ -11,11 +11,7 @@ from collections.abc import Iterable, Iterator
 
 from audit.canonical import format_timestamp
 from audit.selectors import EXPORT_COLUMNS
-
-# Cells a spreadsheet would run as a formula (CSV injection); such a cell is
-# written with a leading apostrophe. Actor names, target texts and payloads
-# come from users, a failed login's username included.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from kernel.spreadsheets import csv_cell
 
 
 class _Echo:
@@ -25,26 +21,24 @@ class _Echo:
         return value
 
 
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def _timestamp_index() -> int:
     return EXPORT_COLUMNS.index("timestamp")
 
 
 def csv_chunks(rows: Iterable[tuple]) -> Iterator[str]:
-    """The header line, then one CSV line per row (timestamps in UTC, ``Z``)."""
+    """The header line, then one CSV line per row (timestamps in UTC, ``Z``).
+
+    Cells a spreadsheet would run as formulas get a leading apostrophe
+    (``csv_cell``): actor names, target texts and payloads come from users, a
+    failed login's username included. Every column is text, a number or None.
+    """
     writer = csv.writer(_Echo())
     timestamp_at = _timestamp_index()
     yield writer.writerow(EXPORT_COLUMNS)
     for row in rows:
         cells = list(row)
         cells[timestamp_at] = format_timestamp(cells[timestamp_at])
-        yield writer.writerow([_csv_cell(cell) for cell in cells])
+        yield writer.writerow([csv_cell(cell) for cell in cells])
 
 
 def jsonl_event_chunks(rows: Iterable[tuple]) -> Iterator[str]:

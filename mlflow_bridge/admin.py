@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from kernel.admin import ReadOnlyAdmin
 from mlflow_bridge import services
 from mlflow_bridge.errors import MlflowError
 from mlflow_bridge.models import (
@@ -61,17 +62,10 @@ class GovernedAliasAdmin(admin.ModelAdmin):
             self.delete_model(request, governed)
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class VisibleReadOnlyAdmin(ReadOnlyAdmin):
+    """Read-only rows of the models the signed-in person may see."""
+
     model_path = "model"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         visible = access.models_for(request.user).values("pk")
@@ -81,21 +75,21 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegisteredModelTag)
-class RegisteredModelTagAdmin(_ReadOnlyAdmin):
+class RegisteredModelTagAdmin(VisibleReadOnlyAdmin):
     list_display = ("model", "key", "value", "updated_at")
     list_select_related = ("model",)
     search_fields = ("model__name", "key")
 
 
 @admin.register(ModelAlias)
-class ModelAliasAdmin(_ReadOnlyAdmin):
+class ModelAliasAdmin(VisibleReadOnlyAdmin):
     list_display = ("model", "alias", "version", "updated_by", "updated_at")
     list_select_related = ("model", "version", "version__model", "updated_by")
     search_fields = ("model__name", "alias")
 
 
 @admin.register(VersionLink)
-class VersionLinkAdmin(_ReadOnlyAdmin):
+class VersionLinkAdmin(VisibleReadOnlyAdmin):
     model_path = "version__model"
     list_display = ("version", "run_id", "imported_from", "imported_version")
     list_select_related = ("version", "version__model")

@@ -306,11 +306,11 @@ def registered_model_search(request, actor, params):
 
 @endpoint("PATCH")
 def registered_model_update(request, actor, params):
-    model = _model(actor, params)
+    name = params.text("name", required=True)
     services.registered_model_describe(
-        actor=actor, model=model, description=params.text("description")
+        actor=actor, name=name, description=params.text("description")
     )
-    return _one_model(actor, model.name)
+    return _one_model(actor, name)
 
 
 @endpoint("POST")
@@ -338,7 +338,7 @@ def registered_model_delete(request, actor, params):
 def registered_model_tag_set(request, actor, params):
     services.registered_model_tag_set(
         actor=actor,
-        model=_model(actor, params),
+        name=params.text("name", required=True),
         key=params.text("key", required=True),
         value=params.text("value"),
     )
@@ -348,7 +348,9 @@ def registered_model_tag_set(request, actor, params):
 @endpoint("DELETE")
 def registered_model_tag_delete(request, actor, params):
     services.registered_model_tag_delete(
-        actor=actor, model=_model(actor, params), key=params.text("key", required=True)
+        actor=actor,
+        name=params.text("name", required=True),
+        key=params.text("key", required=True),
     )
     return {}
 
@@ -370,13 +372,12 @@ def alias(request, actor, params):
     if request.method == "GET":
         view = selectors.version_by_alias(actor=actor, name=name, alias=alias_name)
         return {"model_version": version_json(view)}
-    model = selectors.model_get(actor=actor, name=name)
     if request.method == "DELETE":
-        services.alias_delete(actor=actor, model=model, alias=alias_name)
+        services.alias_delete(actor=actor, name=name, alias=alias_name)
         return {}
     deployment_request = services.alias_set(
         actor=actor,
-        model=model,
+        name=name,
         alias=alias_name,
         number=params.version(),
         client=request.headers.get("User-Agent", ""),
@@ -386,7 +387,7 @@ def alias(request, actor, params):
             f"'{alias_name}' is a governed alias: it names the version live in "
             f"{deployment_request.environment} and moves only through an approved "
             f"deployment. Deployment request #{deployment_request.pk} for version "
-            f"{deployment_request.version.version} of {model.name} is "
+            f"{deployment_request.version.version} of {name} is "
             f"{deployment_request.status} and needs approval: "
             f"{services.request_url(deployment_request)}"
         )
@@ -398,10 +399,10 @@ def alias(request, actor, params):
 
 @endpoint("POST")
 def model_version_create(request, actor, params):
-    model = _model(actor, params)
+    name = params.text("name", required=True)
     version, _ = services.model_version_create(
         actor=actor,
-        model=model,
+        name=name,
         source=params.text("source", required=True),
         run_id=params.text("run_id"),
         run_link=params.text("run_link"),
@@ -410,7 +411,7 @@ def model_version_create(request, actor, params):
         logged_model_id=params.text("model_id"),
     )
     return _one_version(
-        selectors.version_get(actor=actor, name=model.name, number=version.version)
+        selectors.version_get(actor=actor, name=name, number=version.version)
     )
 
 
@@ -439,9 +440,11 @@ def model_version_search(request, actor, params):
 
 @endpoint("PATCH")
 def model_version_update(request, actor, params):
-    version = _version(actor, params)
     services.model_version_describe(
-        actor=actor, version=version, description=params.text("description")
+        actor=actor,
+        name=params.text("name", required=True),
+        number=params.version(),
+        description=params.text("description"),
     )
     return _one_version(_version(actor, params))
 
@@ -470,7 +473,8 @@ def model_version_transition_stage(request, actor, params):
 def model_version_tag_set(request, actor, params):
     services.model_version_tag_set(
         actor=actor,
-        version=_version(actor, params),
+        name=params.text("name", required=True),
+        number=params.version(),
         key=params.text("key", required=True),
         value=params.text("value"),
     )
@@ -481,7 +485,8 @@ def model_version_tag_set(request, actor, params):
 def model_version_tag_delete(request, actor, params):
     services.model_version_tag_delete(
         actor=actor,
-        version=_version(actor, params),
+        name=params.text("name", required=True),
+        number=params.version(),
         key=params.text("key", required=True),
     )
     return {}

@@ -200,7 +200,7 @@ def _import_model(
                 continue
             before = model.mlflow_tags.filter(key=key, value=value).exists()
             services.registered_model_tag_set(
-                actor=actor, model=model, key=key, value=value
+                actor=actor, name=name, key=key, value=value
             )
             summary.counts["tags_written"] += 0 if before else 1
     numbers: dict[str, int] = {}
@@ -232,9 +232,7 @@ def _import_model(
         current = model.mlflow_aliases.filter(
             alias=alias, version__version=numbers[version]
         ).exists()
-        services.alias_set(
-            actor=actor, model=model, alias=alias, number=numbers[version]
-        )
+        services.alias_set(actor=actor, name=name, alias=alias, number=numbers[version])
         summary.counts["aliases_set"] += 0 if current else 1
 
 
@@ -264,7 +262,7 @@ def _import_version(
     try:
         version, created, missing = services.model_version_import(
             actor=actor,
-            model=model,
+            name=model.name,
             source=source_version.get("source", ""),
             run=run,
             description=source_version.get("description", ""),

@@ -38,7 +38,7 @@ def churn(data_scientist):
         actor=data_scientist, name="churn", tags={"owner": "dana"}
     )
     services.model_version_create(
-        actor=data_scientist, model=model, source="s3://m/1", tags=sha_tags("1")
+        actor=data_scientist, name=model.name, source="s3://m/1", tags=sha_tags("1")
     )
     return model
 
@@ -267,16 +267,16 @@ def _grow(data_scientist, model, versions: int, tags: int):
     for number in range(versions):
         services.model_version_create(
             actor=data_scientist,
-            model=model,
+            name=model.name,
             source=f"s3://m/{model.name}/{number}",
             tags=sha_tags(f"{model.name}-{number}"),
         )
     for number in range(tags):
         services.registered_model_tag_set(
-            actor=data_scientist, model=model, key=f"k{number}", value="v"
+            actor=data_scientist, name=model.name, key=f"k{number}", value="v"
         )
         services.alias_set(
-            actor=data_scientist, model=model, alias=f"a{number}", number=1
+            actor=data_scientist, name=model.name, alias=f"a{number}", number=1
         )
 
 

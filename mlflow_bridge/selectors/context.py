@@ -1,0 +1,146 @@
+"""What MLflow answers show besides the rows themselves: the stage and aliases of
+versions and models, from the governed-alias configuration, the live full
+deployments and the stored aliases of a page of models, read in one round trip.
+A version's MLflow stage and its governed aliases are computed, never stored.
+"""
+
+from dataclasses import dataclass, field
+
+from approvals.models import Deployment, DeploymentStatus, Environment, Strategy
+from kernel import db
+from mlflow_bridge import mapping
+from mlflow_bridge.models import GovernedAlias, ModelAlias, RegisteredModelTag
+from models_registry.models import ModelVersion, RegisteredModel, VersionStatus
+
+
+@dataclass(frozen=True)
+class VersionView:
+    version: ModelVersion
+    stage: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelView:
+    model: RegisteredModel
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    latest_versions: list[VersionView] = field(default_factory=list)
+
+
+@dataclass
+class PageContext:
+    """Governed aliases, live full deployments and stored aliases of some models."""
+
+    governed: dict[str, int]  # alias → environment id
+    live: dict[tuple[int, int], tuple[int, int]]  # (model, env) → (version pk, number)
+    production_versions: set[int]
+    staging_versions: set[int]
+    stored: dict[int, dict[str, tuple[int, int]]]  # model → alias → (pk, number)
+
+    def stage(self, version: ModelVersion) -> str:
+        if version.pk in self.production_versions:
+            return mapping.STAGE_PRODUCTION
+        if version.pk in self.staging_versions:
+            return mapping.STAGE_STAGING
+        if version.status == VersionStatus.ARCHIVED:
+            return mapping.STAGE_ARCHIVED
+        return mapping.STAGE_NONE
+
+    def model_aliases(self, model_id: int) -> dict[str, int]:
+        aliases = {
+            alias: number
+            for alias, (_, number) in self.stored.get(model_id, {}).items()
+            if alias not in self.governed
+        }
+        for alias, environment_id in self.governed.items():
+            live = self.live.get((model_id, environment_id))
+            if live is not None:
+                aliases[alias] = live[1]
+        return dict(sorted(aliases.items()))
+
+    def version_view(self, version: ModelVersion) -> VersionView:
+        aliases = sorted(
+            alias
+            for alias, (pk, _) in self.stored.get(version.model_id, {}).items()
+            if pk == version.pk and alias not in self.governed
+        )
+        aliases += sorted(
+            alias
+            for alias, environment_id in self.governed.items()
+            if self.live.get((version.model_id, environment_id), (None,))[0]
+            == version.pk
+        )
+        return VersionView(version, self.stage(version), tuple(aliases))
+
+
+def governed_aliases() -> dict[str, int]:
+    """Alias → environment id of every governed alias (one query)."""
+    return dict(GovernedAlias.objects.values_list("alias", "environment_id"))
+
+
+def context_sql(
+    model_ids: list[int], version_ids: list[int] | None, with_tags: bool
+) -> tuple[str, list]:
+    """One UNION ALL over the four small tables; rows are (kind, model id, key,
+    value, and four numbers). Written in SQL because this runs on every read and
+    the ORM would compile four querysets each time."""
+    governed = GovernedAlias._meta.db_table
+    deployment = Deployment._meta.db_table
+    environment = Environment._meta.db_table
+    version = ModelVersion._meta.db_table
+    alias = ModelAlias._meta.db_table
+    tag = RegisteredModelTag._meta.db_table
+    live_models, live_params = db.in_list("d.model_id", model_ids)
+    alias_models, alias_params = db.in_list("a.model_id", model_ids)
+    parts = [
+        f"SELECT 'governed', 0, g.alias, '', g.environment_id, 0, 0, 0 "  # noqa: S608
+        f"FROM {governed} g",
+        f"SELECT 'live', d.model_id, '', '', d.environment_id, d.version_id, "  # noqa: S608
+        f"v.version, CASE WHEN e.is_production THEN 1 ELSE 0 END "
+        f"FROM {deployment} d JOIN {version} v ON v.id = d.version_id "
+        f"JOIN {environment} e ON e.id = d.environment_id "
+        f"WHERE {live_models} AND d.status = %s AND d.strategy = %s",
+        f"SELECT 'alias', a.model_id, a.alias, '', a.version_id, v.version, 0, 0 "  # noqa: S608
+        f"FROM {alias} a JOIN {version} v ON v.id = a.version_id "
+        f"WHERE {alias_models}",
+    ]
+    params: list = [*live_params, DeploymentStatus.ACTIVE, Strategy.FULL, *alias_params]
+    if version_ids is not None:
+        alias_versions, version_params = db.in_list("a.version_id", version_ids)
+        parts[-1] += f" AND {alias_versions}"
+        params += version_params
+    if with_tags:
+        tag_models, tag_params = db.in_list("t.model_id", model_ids)
+        parts.append(
+            f"SELECT 'tag', t.model_id, t.key, t.value, 0, 0, 0, 0 "  # noqa: S608
+            f"FROM {tag} t WHERE {tag_models}"
+        )
+        params += tag_params
+    return " UNION ALL ".join(parts), params
+
+
+def page_context(
+    model_ids: list[int],
+    version_ids: list[int] | None = None,
+    *,
+    with_tags: bool = False,
+) -> tuple[PageContext, dict[int, dict[str, str]]]:
+    """Everything the answers need besides the rows themselves, in one round
+    trip: governed aliases, live full deployments, stored aliases and, if
+    asked, the models' tags."""
+    rows = db.rows(*context_sql(model_ids, version_ids, with_tags))
+    governed, live, stored = {}, {}, {}
+    production, staging = set(), set()
+    tags: dict[int, dict[str, str]] = {pk: {} for pk in model_ids}
+    for kind, model_id, key, value, first, second, third, fourth in rows:
+        if kind == "governed":
+            governed[key] = first
+        elif kind == "live":
+            live[(model_id, first)] = (second, third)
+            (production if fourth else staging).add(second)
+        elif kind == "alias":
+            stored.setdefault(model_id, {})[key] = (first, second)
+        else:
+            tags[model_id][key] = value
+    return PageContext(governed, live, production, staging, stored), tags

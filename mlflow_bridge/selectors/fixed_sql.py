@@ -1,0 +1,224 @@
+"""Fixed SQL texts for the reads MLflow clients repeat most (a model or a
+version by name, a page of them by id, the latest versions), run through
+``kernel.db`` and prepared once per connection; and the builders that turn
+their rows into model instances."""
+
+from functools import cache
+
+from django.contrib.auth import get_user_model
+
+from approvals.models import Deployment, DeploymentStatus, Strategy
+from kernel import db
+from kernel.models import Team
+from mlflow_bridge.models import VersionLink
+from models_registry import access
+from models_registry.models import (
+    Artifact,
+    ModelVersion,
+    RegisteredModel,
+    TrainingRun,
+    VersionStatus,
+)
+
+_MODEL_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "created_at",
+    "updated_at",
+    "last_version_number",
+    "risk_class",
+    "domain",
+    "regulatory_tier",
+    "serving_mode",
+    "team_id",
+    "created_by_id",
+)
+_VERSION_FIELDS = (
+    "id",
+    "model_id",
+    "version",
+    "description",
+    "tags",
+    "status",
+    "created_at",
+    "updated_at",
+    "artifact_id",
+    "training_run_id",
+    "registered_by_id",
+)
+
+
+_LIVE = (
+    "EXISTS (SELECT 1 FROM {deployment} d WHERE d.version_id = {alias}.id "
+    "AND d.status = %s AND d.strategy = %s)"
+)
+# The highest version of v's model that is not live, in (=) or out of (<>) the
+# archive.
+_HIGHEST_NOT_LIVE = (
+    "(SELECT o.version FROM {version} o WHERE o.model_id = v.model_id "
+    "AND o.status {comparison} %s AND NOT {live_o} ORDER BY o.version DESC LIMIT 1)"
+)
+_MODELS = (
+    "SELECT {model_columns}, t.slug, cu.username FROM {model} m "
+    "JOIN {team} t ON t.id = m.team_id JOIN {user} cu ON cu.id = m.created_by_id"
+)
+_VERSIONS = (
+    "SELECT {version_columns}, m.name, m.last_version_number, a.uri, a.sha256, "
+    "a.size_bytes, a.format, r.external_run_id, ru.username, l.id, l.run_id, "
+    "l.run_link FROM {version} v JOIN {model} m ON m.id = v.model_id "
+    "JOIN {artifact} a ON a.id = v.artifact_id "
+    "LEFT JOIN {run} r ON r.id = v.training_run_id "
+    "JOIN {user} ru ON ru.id = v.registered_by_id "
+    "LEFT JOIN {link} l ON l.version_id = v.id"
+)
+
+
+@cache
+def queries() -> dict[str, str]:
+    """The SELECTs of models and versions with what answers show of their
+    related rows (aliases: m model, v version), and the conditions of
+    "latest versions"."""
+    names = {
+        "model": RegisteredModel._meta.db_table,
+        "version": ModelVersion._meta.db_table,
+        "team": Team._meta.db_table,
+        "user": get_user_model()._meta.db_table,
+        "artifact": Artifact._meta.db_table,
+        "run": TrainingRun._meta.db_table,
+        "link": VersionLink._meta.db_table,
+        "deployment": Deployment._meta.db_table,
+        "model_columns": ", ".join(f"m.{name}" for name in _MODEL_FIELDS),
+        "version_columns": ", ".join(f"v.{name}" for name in _VERSION_FIELDS),
+    }
+    names["live_o"] = _LIVE.format(alias="o", **names)
+    return {
+        "models": _MODELS.format(**names),
+        "versions": _VERSIONS.format(**names),
+        "live": _LIVE.format(alias="v", **names),
+        "highest_other": _HIGHEST_NOT_LIVE.format(comparison="<>", **names),
+        "highest_archived": _HIGHEST_NOT_LIVE.format(comparison="=", **names),
+    }
+
+
+def _by_id(ids: list[int], select: str, column: str, build) -> list:
+    """The rows with these ids, built into records, in this order (one query)."""
+    if not ids:
+        return []
+    condition, params = db.in_list(column, ids)
+    rows = db.rows(f"{select} WHERE {condition}", params)
+    found = {record.pk: record for record in map(build, rows)}
+    return [found[pk] for pk in ids]
+
+
+def _visible(actor, model_column: str) -> tuple[str, list]:
+    """The condition limiting rows to models the actor may see."""
+    if not access.may(actor):
+        return "1 = 0", []
+    if actor.is_superuser:
+        return "1 = 1", []
+    return access.holding_sql(actor, access.VIEW, model_column)
+
+
+def _model_row(row) -> RegisteredModel:
+    count = len(_MODEL_FIELDS)
+    model = db.instance(RegisteredModel, _MODEL_FIELDS, row[:count])
+    model.team = db.instance(Team, ("id", "slug"), (model.team_id, row[count]))
+    model.created_by = db.instance(
+        get_user_model(), ("id", "username"), (model.created_by_id, row[count + 1])
+    )
+    return model
+
+
+def _version_row(row) -> ModelVersion:
+    count = len(_VERSION_FIELDS)
+    version = db.instance(ModelVersion, _VERSION_FIELDS, row[:count])
+    (name, last_number, uri, sha256, size, format_, run_id, username) = row[
+        count : count + 8
+    ]
+    link_id, link_run_id, run_link = row[count + 8 :]
+    version.model = db.instance(
+        RegisteredModel,
+        ("id", "name", "last_version_number"),
+        (version.model_id, name, last_number),
+    )
+    version.artifact = db.instance(
+        Artifact,
+        ("id", "uri", "sha256", "size_bytes", "format"),
+        (version.artifact_id, uri, sha256, size, format_),
+    )
+    version.training_run = (
+        db.instance(
+            TrainingRun, ("id", "external_run_id"), (version.training_run_id, run_id)
+        )
+        if version.training_run_id is not None
+        else None
+    )
+    version.registered_by = db.instance(
+        get_user_model(), ("id", "username"), (version.registered_by_id, username)
+    )
+    if link_id is None:
+        ModelVersion.mlflow_link.related.set_cached_value(version, None)
+    else:
+        version.mlflow_link = db.instance(
+            VersionLink,
+            ("id", "version_id", "run_id", "run_link"),
+            (link_id, version.pk, link_run_id, run_link),
+        )
+    return version
+
+
+def _live_params() -> list:
+    return [DeploymentStatus.ACTIVE, Strategy.FULL]
+
+
+# --- The reads ---------------------------------------------------------------------
+
+
+def model_named(actor, name: str) -> RegisteredModel | None:
+    """The model of this name if the actor may see it (one query)."""
+    visible, params = _visible(actor, "m.id")
+    found = db.rows(
+        f"{queries()['models']} WHERE m.name = %s AND {visible}", [name, *params]
+    )
+    return _model_row(found[0]) if found else None
+
+
+def version_numbered(actor, name: str, number: int) -> ModelVersion | None:
+    """Version ``number`` of the model ``name`` if the actor may see it (one
+    query)."""
+    visible, params = _visible(actor, "m.id")
+    found = db.rows(
+        f"{queries()['versions']} WHERE m.name = %s AND v.version = %s AND {visible}",
+        [name, number, *params],
+    )
+    return _version_row(found[0]) if found else None
+
+
+def models_by_id(ids: list[int]) -> list[RegisteredModel]:
+    return _by_id(ids, queries()["models"], "m.id", _model_row)
+
+
+def versions_by_id(ids: list[int]) -> list[ModelVersion]:
+    return _by_id(ids, queries()["versions"], "v.id", _version_row)
+
+
+def latest_versions(model_ids: list[int]) -> list[ModelVersion]:
+    """Per model, its live versions and the highest archived and highest other
+    version that is not live (one query)."""
+    sql = queries()
+    models, params = db.in_list("v.model_id", model_ids)
+    found = db.rows(
+        f"{sql['versions']} WHERE {models} AND ({sql['live']} "
+        f"OR v.version = {sql['highest_other']} "
+        f"OR v.version = {sql['highest_archived']})",
+        [
+            *params,
+            *_live_params(),
+            VersionStatus.ARCHIVED,
+            *_live_params(),
+            VersionStatus.ARCHIVED,
+            *_live_params(),
+        ],
+    )
+    return [_version_row(row) for row in found]

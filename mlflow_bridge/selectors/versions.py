@@ -1,0 +1,83 @@
+"""Model versions for MLflow clients: one by number or alias, and searches."""
+
+from mlflow_bridge import errors, filters, mapping
+from mlflow_bridge.models import GovernedAlias
+from mlflow_bridge.selectors import fixed_sql, search
+from mlflow_bridge.selectors.context import VersionView, page_context
+from mlflow_bridge.selectors.registered_models import model_get
+from models_registry import access
+from models_registry.models import ModelVersion
+
+
+def version_views(versions: list[ModelVersion]) -> list[VersionView]:
+    """Stage and aliases of each version (three queries)."""
+    if not versions:
+        return []
+    context, _ = page_context(
+        sorted({version.model_id for version in versions}),
+        [version.pk for version in versions],
+    )
+    return [context.version_view(version) for version in versions]
+
+
+def version_get(*, actor, name: str, number: int) -> ModelVersion:
+    version = fixed_sql.version_numbered(actor, name, number)
+    if version is None:
+        raise errors.does_not_exist(
+            f"Model Version (name={name}, version={number}) not found"
+        )
+    return version
+
+
+def version_search(
+    *,
+    actor,
+    filter_string: str | None,
+    order_by: list[str],
+    offset: int,
+    limit: int,
+) -> tuple[list[VersionView], bool]:
+    """A page of visible versions and whether another page follows: the ids
+    of the page from the filtered, ordered query, then their rows with the
+    fixed SQL."""
+    clauses = filters.parse(filter_string)
+    versions = search.filter_versions(
+        access.limit_to(actor, ModelVersion.objects.all(), "model_id"), clauses
+    )
+    ordering = search.ordering(
+        order_by or ["last_updated_timestamp DESC", "name ASC", "version_number DESC"],
+        search.VERSION_ORDER,
+    )
+    ordering = search.with_tiebreaks(ordering, ["model__name", "-version"])
+    ids, more = search.page_ids(versions.order_by(*ordering), offset, limit)
+    return version_views(fixed_sql.versions_by_id(ids)), more
+
+
+def version_by_alias(*, actor, name: str, alias: str) -> VersionView:
+    """The version an alias names; a governed alias names what is live."""
+    model = model_get(actor=actor, name=name)
+    if alias.lower() == mapping.LATEST_ALIAS:
+        number = model.last_version_number
+        if number == 0:
+            raise errors.does_not_exist(f"Latest version not found for model {name}.")
+        return version_views([version_get(actor=actor, name=name, number=number)])[0]
+    context, _ = page_context([model.pk])
+    if alias in context.governed:
+        live = context.live.get((model.pk, context.governed[alias]))
+        if live is None:
+            environment = (
+                GovernedAlias.objects.select_related("environment")
+                .get(alias=alias)
+                .environment
+            )
+            raise errors.invalid(
+                f"Registered model alias {alias} not found. It is governed: it names "
+                f"the version live (full traffic) in {environment}, and no version "
+                f"of {name} is live there."
+            )
+        number = live[1]
+    elif alias in context.stored.get(model.pk, {}):
+        number = context.stored[model.pk][alias][1]
+    else:
+        raise errors.invalid(f"Registered model alias {alias} not found.")
+    return context.version_view(version_get(actor=actor, name=name, number=number))
