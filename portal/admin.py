@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 
+from kernel.admin import ReadOnlyAdmin
 from kernel.models import ApiToken, Team
 from portal.services import (
     user_account_save,
@@ -12,19 +13,6 @@ from portal.services import (
 )
 
 User = get_user_model()
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that are written by services only: visible here, never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.unregister(User)

@@ -352,10 +352,6 @@ MONITORING_REVIEW_PER_WINDOW = env.int("MONITORING_REVIEW_PER_WINDOW", default=5
 MONITORING_RETRAIN_CHECKS = env.list(
     "MONITORING_RETRAIN_CHECKS", default=["concept_drift"]
 )
-# Test hook: seconds a batch's first aggregation attempt holds its transaction
-# open before it marks the batch applied (the worker-kill test kills the worker
-# there). Keep 0.
-MONITORING_APPLY_PAUSE_SECONDS = env.float("MONITORING_APPLY_PAUSE_SECONDS", default=0)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -3,12 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from models_registry import urls as registry_urls
 from portal import api, views
+from portal.lineage import urls as lineage_urls
 
 api_v1 = [
     path("me/", api.me, name="api-me"),
     path("audit/", include("audit.api_urls")),
     path("", include("models_registry.api_urls")),
+    path("", include("portal.lineage.api_urls")),
     path("", include("approvals.api_urls")),
     path("monitoring/", include("monitoring.api_urls")),
 ]
@@ -29,7 +32,18 @@ urlpatterns = [
         name="api-token-revoke",
     ),
     path("audit/", include("audit.urls")),
-    path("models/", include("models_registry.urls")),
+    # The lineage pages join the registry's and approvals' records, so they live
+    # in the shell; their URLs stay in the registry's namespace, after its own
+    # routes (no path matches both, so resolution is unchanged).
+    path(
+        "models/",
+        include(
+            (
+                registry_urls.urlpatterns + lineage_urls.urlpatterns,
+                registry_urls.app_name,
+            )
+        ),
+    ),
     path("approvals/", include("approvals.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("reports/", include("portal.reports.urls")),

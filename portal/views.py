@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kernel.errors import ServiceError
+from kernel.pages import add_service_errors
 from portal.forms import ApiTokenCreateForm
 from portal.health import health_report
 from portal.selectors import api_token_list, home_dashboard
@@ -35,9 +36,7 @@ def api_tokens(request):
                     expires_in_days=form.cleaned_data["expires_in_days"],
                 )
             except ServiceError as error:
-                for field, problems in error.fields.items():
-                    for problem in problems:
-                        form.add_error(field if field in form.fields else None, problem)
+                add_service_errors(form, error)
             else:
                 messages.success(request, f"Token “{token.name}” created.")
                 form = ApiTokenCreateForm()

@@ -4,10 +4,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from kernel.api import ApiView, error_example
 from models_registry import selectors
-from models_registry.api.common import NOT_FOUND, RegistryView, error_example
+from models_registry.api.common import NOT_FOUND
 from models_registry.api.datasets import SNAPSHOT_ID
-from models_registry.lineage import Impact, impact_of_snapshot
+from portal.lineage.impact import Impact, impact_of_snapshot
 
 
 class ImpactSnapshotOutput(serializers.Serializer):
@@ -201,7 +202,7 @@ IMPACT_EXAMPLE = {
 }
 
 
-class DatasetImpact(RegistryView):
+class DatasetImpact(ApiView):
     @extend_schema(
         operation_id="datasets_impact",
         tags=["datasets"],

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from models_registry.lineage import (
+from portal.lineage.graph import (
     KIND_LABELS,
     KINDS,
     SNAPSHOT,

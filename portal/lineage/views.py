@@ -1,6 +1,6 @@
 """Lineage pages: the graph of a model or version, and a snapshot's impact.
 
-Reads go through ``models_registry.lineage`` (which reads through the selectors),
+Reads go through ``portal.lineage`` (which reads through the apps' selectors),
 so a person sees here exactly the records their other pages show them.
 """
 
@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from kernel.pages import service_errors_as_http
 from models_registry import selectors
-from models_registry.lineage import (
+from portal.lineage.graph import (
     ARTIFACT,
     DECISION,
     DEPLOYMENT,
@@ -23,11 +24,10 @@ from models_registry.lineage import (
     VERSION,
     LineageGraph,
     LineageNode,
-    impact_of_snapshot,
-    lineage_graph,
 )
-from models_registry.lineage_svg import columns_of, draw
-from models_registry.views import _service_errors_as_http
+from portal.lineage.impact import impact_of_snapshot
+from portal.lineage.selectors import lineage_graph
+from portal.lineage.svg import columns_of, draw
 
 
 def node_urls(graph: LineageGraph) -> dict[str, str | None]:
@@ -124,7 +124,7 @@ def _render_graph(request, graph: LineageGraph, *, title: str):
 
 @login_required
 @require_GET
-@_service_errors_as_http
+@service_errors_as_http
 def model_lineage(request, name: str):
     model = selectors.model_get(actor=request.user, name=name)
     graph = lineage_graph(actor=request.user, model=model)
@@ -133,7 +133,7 @@ def model_lineage(request, name: str):
 
 @login_required
 @require_GET
-@_service_errors_as_http
+@service_errors_as_http
 def version_lineage(request, name: str, number: int):
     version = selectors.version_get_by_number(
         actor=request.user, model_name=name, number=number
@@ -146,7 +146,7 @@ def version_lineage(request, name: str, number: int):
 
 @login_required
 @require_GET
-@_service_errors_as_http
+@service_errors_as_http
 def dataset_impact(request, id: int):
     snapshot = selectors.dataset_get(actor=request.user, id=id)
     impact = impact_of_snapshot(actor=request.user, snapshot=snapshot)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from kernel.errors import NotFound, ServiceError
+from kernel.outbox import enqueue_on_commit
 from models_registry import selectors
 from models_registry.models import ModelVersion, RegisteredModel
 from portal.models import ReportExport
@@ -192,11 +193,18 @@ def report_export_request(
             format=export_format,
             stage="Waiting for a worker",
         )
+        _enqueue_after_commit(export.pk)
+    return export
+
+
+def _enqueue_after_commit(export_id: int) -> None:
+    def send() -> None:
         # Imported here: the task module imports this one.
         from portal.reports.tasks import report_export_task
 
-        transaction.on_commit(lambda: report_export_task.delay(export.pk))
-    return export
+        report_export_task.delay(export_id)
+
+    enqueue_on_commit("enqueue_report_export", send)
 
 
 def _set_progress(export_id: int, percent: int, stage: str) -> None:

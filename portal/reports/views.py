@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kernel.errors import NotFound, ServiceError
+from kernel.pages import add_service_errors, service_errors_as_http
 from models_registry import selectors
 from portal.models import ReportExport
 from portal.reports.forms import ReportExportForm, ReportFormatForm
@@ -25,15 +26,12 @@ from portal.reports.services import (
 
 
 def _subject(user, name: str, number: int | None):
-    try:
-        model = selectors.model_get(actor=user, name=name)
-        version = (
-            selectors.version_get_by_number(actor=user, model_name=name, number=number)
-            if number is not None
-            else None
-        )
-    except NotFound as error:
-        raise Http404(error.message) from error
+    model = selectors.model_get(actor=user, name=name)
+    version = (
+        selectors.version_get_by_number(actor=user, model_name=name, number=number)
+        if number is not None
+        else None
+    )
     return model, version
 
 
@@ -80,6 +78,7 @@ def _report(request, name: str, number: int | None):
 @never_cache
 @login_required
 @require_GET
+@service_errors_as_http
 def model_report(request, name: str):
     return _report(request, name, None)
 
@@ -87,12 +86,14 @@ def model_report(request, name: str):
 @never_cache
 @login_required
 @require_GET
+@service_errors_as_http
 def version_report(request, name: str, number: int):
     return _report(request, name, number)
 
 
 @login_required
 @require_POST
+@service_errors_as_http
 def export_start(request, name: str):
     model, _ = _subject(request.user, name, None)
     form = ReportExportForm(request.POST)
@@ -115,9 +116,7 @@ def export_start(request, name: str):
                 export_format=form.cleaned_data["format"],
             )
         except ServiceError as error:
-            for field, problems in error.fields.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            add_service_errors(form, error)
         else:
             return redirect("reports:export-detail", id=export.pk)
     context = {
@@ -129,18 +128,12 @@ def export_start(request, name: str):
     return render(request, "reports/report_large.html", context, status=400)
 
 
-def _export(user, id: int) -> ReportExport:
-    try:
-        return report_export_get(actor=user, id=id)
-    except NotFound as error:
-        raise Http404(error.message) from error
-
-
 @never_cache
 @login_required
 @require_GET
+@service_errors_as_http
 def export_detail(request, id: int):
-    export = _export(request.user, id)
+    export = report_export_get(actor=request.user, id=id)
     is_pending = export.status in (
         ReportExport.Status.QUEUED,
         ReportExport.Status.RUNNING,
@@ -155,8 +148,9 @@ def export_detail(request, id: int):
 @never_cache
 @login_required
 @require_GET
+@service_errors_as_http
 def export_download(request, id: int):
-    export = _export(request.user, id)
+    export = report_export_get(actor=request.user, id=id)
     if export.status != ReportExport.Status.DONE or not export.file:
         raise Http404("The report is not ready.")
     response = FileResponse(

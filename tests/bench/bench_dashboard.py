@@ -121,7 +121,7 @@ def fill():
     )
     import pyarrow as pa
 
-    from monitoring.ingestion import FEATURE_PREFIX
+    from monitoring.parsing import FEATURE_PREFIX
     from monitoring.profiles import NumericProfile
 
     rng = np.random.default_rng(3)
@@ -185,7 +185,7 @@ def fill():
     # The daily roll-ups, as the checks keep them (one per day).
     from django.db import transaction
 
-    from monitoring.services.checks import _roll_up_day
+    from monitoring.services.checks import day_roll_up as _roll_up_day
 
     first_of_day = {}
     for window in MonitoringWindow.objects.filter(target=target).order_by("start"):

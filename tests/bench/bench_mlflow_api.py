@@ -174,7 +174,7 @@ def fill_gatehouse(models: int, versions: int) -> str:
         for number in range(1, versions + 1):
             services.model_version_create(
                 actor=person,
-                model=model,
+                name=model.name,
                 source=f"s3://bench/model-{index:03d}/{number}",
                 tags={
                     "gatehouse.sha256": f"{index:032x}{number:032x}",

@@ -374,8 +374,8 @@ def run(args, bench_url: str, var_dir: Path) -> int:
 
     from audit.models import AuditEvent
     from audit.selectors import PAGE_SIZE
-    from models_registry.lineage import lineage_graph
     from models_registry.models import DatasetSnapshot, ModelVersion
+    from portal.lineage import lineage_graph
     from portal.reports.services import report_export
 
     start = time.perf_counter()

@@ -15,8 +15,10 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.selectors import chain_head
+from kernel.spreadsheets import csv_cell
 from portal.reports import render
 from portal.reports.lineage_report import build_lineage_report
+from portal.reports.tables import csv_tables
 from tests.models_registry import lineage_world
 
 pytestmark = pytest.mark.django_db
@@ -368,9 +370,9 @@ def test_csv_zip_holds_one_table_per_section(client, world, auditor):
 
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised():
-    assert render._cell("=HYPERLINK()") == "'=HYPERLINK()"
-    assert render._cell({"a": 1}) == '{"a": 1}'
-    assert render._cell(None) == ""
+    assert csv_cell("=HYPERLINK()") == "'=HYPERLINK()"
+    assert csv_cell({"a": 1}) == '{"a": 1}'
+    assert csv_cell(None) == ""
 
 
 # --- The export's audit event ----------------------------------------------------
@@ -512,7 +514,7 @@ def test_monitoring_alerts_join_the_report(world, auditor):
     validate(data)
     only_v2 = build_lineage_report(actor=auditor, model=world.model, version=world.v2)
     assert only_v2["monitoring_alerts"]["alerts"] == []
-    tables = {table.name: table for table in render.csv_tables(data)}
+    tables = {table.name: table for table in csv_tables(data)}
     assert [row["title"] for row in tables["monitoring_alerts"].rows] == [
         "Drift on income"
     ]
