@@ -129,13 +129,12 @@ def parse_data(
     return dict(serializer.validated_data)
 
 
+# The base of every API view: parse → call a service or selector → render.
+# An app sets ``invalid_error`` (its 400 error class) and, where its wording
+# differs, ``body_message`` / ``query_message``. A comment, not a docstring:
+# drf-spectacular publishes the first docstring of a view's classes (up to
+# DRF's own) as the description of every operation that has none.
 class ApiView(GenericAPIView):
-    """The base of every API view: parse → call a service or selector → render.
-
-    An app sets ``invalid_error`` (its 400 error class) and, where its wording
-    differs, ``body_message`` / ``query_message``.
-    """
-
     invalid_error: type[ServiceError] = InvalidInput
     body_message = "The request has invalid fields."
     query_message = "The query is invalid."
