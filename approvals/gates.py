@@ -20,6 +20,7 @@ from approvals.models import (
     ValidationOutcome,
     ValidationReport,
 )
+from kernel.guards import is_digits
 from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
 from models_registry.models import Evaluation, ModelVersion, Split
 from models_registry.selectors import checklist_of
@@ -165,7 +166,7 @@ def _test_metrics(version_ids) -> dict[int, dict]:
 
 def _major(semantic_version: str) -> int | None:
     head = semantic_version.split(".", 1)[0]
-    return int(head) if head.isdigit() else None
+    return int(head) if is_digits(head) else None
 
 
 def _big_change(version, environment, policy, strategy):

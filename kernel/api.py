@@ -9,12 +9,12 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from kernel.errors import InvalidInput, ServiceError
+from kernel.guards import CheckedJSONParser, nul_fields
 
 
 def _flatten(detail) -> list[str]:
@@ -70,7 +70,7 @@ class ErrorOutput(serializers.Serializer):
     )
 
 
-class LenientJSONParser(JSONParser):
+class LenientJSONParser(CheckedJSONParser):
     """JSON that may carry NaN and Infinity.
 
     Python's json module reads them; the input serializers then answer with a
@@ -126,7 +126,13 @@ def parse_data(
     serializer = serializer_class(data=data, partial=partial)
     if not serializer.is_valid():
         raise error(message, fields=flatten_errors(serializer.errors))
-    return dict(serializer.validated_data)
+    validated = dict(serializer.validated_data)
+    # PostgreSQL refuses NUL in text: what a serializer lets through (JSON and
+    # dict fields, keys) is refused here, named like the serializers' errors.
+    problems = nul_fields(validated)
+    if problems:
+        raise error(message, fields=problems)
+    return validated
 
 
 # The base of every API view: parse → call a service or selector → render.

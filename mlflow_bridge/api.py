@@ -14,8 +14,10 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import ParseError
 
 from kernel.errors import ServiceError
+from kernel.guards import MAX_OFFSET, is_digits, loads_checked, unstorable_text_problem
 from mlflow_bridge import authentication, errors, mapping, selectors, services
 from mlflow_bridge.errors import MlflowError
 from mlflow_bridge.selectors import ModelView, VersionView
@@ -34,11 +36,18 @@ class Params:
         if request.method == "GET" or not request.body:
             self.values = {key: request.GET.getlist(key) for key in request.GET}
             self.from_query = True
+            for key, values in self.values.items():
+                for text in (key, *values):
+                    problem = unstorable_text_problem(text)
+                    if problem:
+                        raise errors.invalid(f"Invalid parameter '{key}': {problem}")
             return
         try:
-            body = json.loads(request.body)
-        except ValueError as error:
-            raise errors.invalid("Malformed request body: it must be JSON.") from error
+            body = loads_checked(request.body)
+        except ParseError as error:
+            raise errors.invalid(
+                f"Malformed request body: it must be JSON. {error.detail}"
+            ) from error
         if not isinstance(body, dict):
             raise errors.invalid("Malformed request body: it must be a JSON object.")
         self.values = body
@@ -85,7 +94,7 @@ class Params:
         value = raw if isinstance(raw, str) else self.text("version", required=True)
         if not value:
             self.text("version", required=True)
-        if not value.isdigit() or int(value) < 1:
+        if not is_digits(value) or int(value) < 1:
             raise errors.invalid(
                 f"Parameter 'version' must be an integer, got '{value}'."
             )
@@ -128,10 +137,10 @@ class Params:
         if not token:
             return 0, limit
         try:
-            offset = json.loads(base64.b64decode(token, validate=True))["offset"]
-        except (binascii.Error, ValueError, TypeError, KeyError) as error:
+            offset = loads_checked(base64.b64decode(token, validate=True))["offset"]
+        except (binascii.Error, ParseError, ValueError, TypeError, KeyError) as error:
             raise errors.invalid("Invalid page token.") from error
-        if not isinstance(offset, int) or offset < 0:
+        if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
             raise errors.invalid("Invalid page token.")
         return offset, limit
 

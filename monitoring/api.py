@@ -13,6 +13,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from kernel.api import ApiView, error_response
+from kernel.guards import is_digits
 from monitoring import parsing, selectors
 from monitoring.errors import MonitoringInvalid
 from monitoring.serializers import (
@@ -75,7 +76,7 @@ class MonitoringApiView(ApiView):
 
 def _content_length(request) -> int | None:
     raw = request.META.get("CONTENT_LENGTH") or ""
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if is_digits(raw) else None
 
 
 def _body(request) -> bytes:

@@ -13,6 +13,7 @@ from approvals import access as approvals_access
 from approvals.models import DeploymentStatus
 from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
+from kernel.guards import is_digits
 from kernel.pages import add_service_errors, service_errors_as_http
 from monitoring import access, charts, selectors
 from monitoring.forms import AcknowledgeForm, DashboardForm, LabelForm, ResolveForm
@@ -40,7 +41,7 @@ def dashboard(request, id: int):
     # Unknown periods fall back to a week and unknown features to the most
     # drifted one (the selector checks the feature against the reference).
     raw_days = request.GET.get("days", "")
-    days = int(raw_days) if raw_days.isdigit() else 7
+    days = int(raw_days) if is_digits(raw_days) else 7
     board = selectors.dashboard(
         actor=request.user,
         deployment_id=id,

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kernel.guards.RefuseUnstorableQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -354,6 +355,10 @@ MONITORING_RETRAIN_CHECKS = env.list(
 )
 
 # --- REST API -------------------------------------------------------------------
+# MLflow routes answer bad input in MLflow's own error format, NUL included
+# (mlflow_bridge.api.Params), so the kernel's query guard leaves them alone.
+QUERY_CHECKED_BY_VIEW_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "kernel.authentication.ApiTokenAuthentication",
@@ -361,7 +366,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # The kernel's limits (kernel/guards.py): bounded pages, JSON nesting and
+    # text limits, OPTIONS without serializers.
+    "DEFAULT_PAGINATION_CLASS": "kernel.guards.BoundedLimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "kernel.guards.CheckedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_METADATA_CLASS": "kernel.guards.RouteMetadata",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "kernel.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]

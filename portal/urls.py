@@ -59,3 +59,10 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# Errors answer JSON under /api/ and a styled page elsewhere; a database that
+# cannot be reached answers 503 with Retry-After (kernel/errorpages.py).
+handler400 = "kernel.errorpages.bad_request"
+handler403 = "kernel.errorpages.permission_denied"
+handler404 = "kernel.errorpages.page_not_found"
+handler500 = "kernel.errorpages.server_error"

@@ -19,6 +19,7 @@ from approvals.forms import (
 from approvals.views.common import GATE_LABELS, role_labels
 from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
+from kernel.guards import is_digits
 from kernel.numbers import number, signed
 from kernel.pages import add_service_errors, service_errors_as_http
 from kernel.roles import DATA_SCIENTIST, user_roles
@@ -273,7 +274,7 @@ def request_cancel(request, id: int):
 
 def _version_from_query(request):
     raw = request.GET.get("version", "")
-    if not raw.isdigit():
+    if not is_digits(raw):
         raise Http404("Say which version: ?version=<id>.")
     return registry_selectors.version_get(actor=request.user, id=int(raw))
 

@@ -4,6 +4,7 @@ filters and orderings, and the ids of one page of the result."""
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
+from kernel.guards import is_digits
 from mlflow_bridge import errors, filters, mapping
 from mlflow_bridge.models import RegisteredModelTag
 
@@ -97,7 +98,7 @@ def filter_versions(versions: QuerySet, clauses: list[filters.Clause]) -> QueryS
             _require_text(clause)
             if clause.key == mapping.SIZE_TAG:
                 _require(clause, ("=", "!="), clause.key)
-                if not str(clause.value).isdigit():
+                if not is_digits(str(clause.value)):
                     raise errors.invalid(f"{clause.key} is a whole number of bytes.")
                 size = filters.Clause(
                     "tag", clause.key, clause.comparator, int(clause.value)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from kernel.errors import ServiceError
+from kernel.guards import is_digits
 from kernel.models import Team
 from kernel.roles import PLATFORM_ADMIN, user_has_role
 from mlflow_bridge import errors, mapping, selectors
@@ -65,7 +66,7 @@ def registered_model_create(
             values[field_name] = reserved[tag]
     if mapping.LATENCY_TAG in reserved:
         latency = reserved[mapping.LATENCY_TAG]
-        if not latency.isdigit():
+        if not is_digits(latency):
             raise errors.invalid(
                 f"Tag {mapping.LATENCY_TAG} is a whole number of milliseconds."
             )

@@ -2,11 +2,12 @@
 record of its source (sha256 read from a ``file://`` source or taken from the
 tags) and the lineage of its training run."""
 
-import json
 from typing import Any
 
 from django.conf import settings
+from rest_framework.exceptions import ParseError
 
+from kernel.guards import is_digits, loads_checked
 from mlflow_bridge import errors, mapping, sources
 from mlflow_bridge.services import checks
 from models_registry import validation
@@ -24,7 +25,7 @@ def _artifact(
             f"Tag {mapping.SHA256_TAG} must be a SHA-256 digest: 64 lowercase "
             "hexadecimal characters."
         )
-    if tagged_size is not None and not tagged_size.isdigit():
+    if tagged_size is not None and not is_digits(tagged_size):
         raise errors.invalid(f"Tag {mapping.SIZE_TAG} is a whole number of bytes.")
     digest = None
     is_local = sources.local_path(source) is not None
@@ -60,8 +61,8 @@ def _artifact(
     feature_spec: Any = []
     if mapping.FEATURE_SPEC_TAG in reserved:
         try:
-            feature_spec = json.loads(reserved[mapping.FEATURE_SPEC_TAG])
-        except ValueError as error:
+            feature_spec = loads_checked(reserved[mapping.FEATURE_SPEC_TAG])
+        except ParseError as error:
             raise errors.invalid(
                 f"Tag {mapping.FEATURE_SPEC_TAG} must be JSON: a list of "
                 '{"name", "type"} features.'

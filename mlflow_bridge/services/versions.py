@@ -8,6 +8,7 @@ from django.db import transaction
 
 from audit.services import audit_record
 from kernel.errors import ServiceError
+from kernel.guards import is_digits
 from mlflow_bridge import errors, mapping, selectors
 from mlflow_bridge.models import VersionLink
 from mlflow_bridge.services import checks
@@ -194,7 +195,7 @@ _SEED_PARAMS = ("random_seed", "seed", "random_state")
 def _seed_from_params(params: dict[str, str]) -> int | None:
     for name in _SEED_PARAMS:
         value = params.get(name, "")
-        if value.lstrip("-").isdigit():
+        if is_digits(value.removeprefix("-")):
             return int(value)
     return None
 

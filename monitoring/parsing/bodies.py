@@ -3,10 +3,12 @@ batch id, the version and the JSON document's layout."""
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
+from rest_framework.exceptions import ParseError
+
+from kernel.guards import is_digits, loads_checked
 from monitoring.errors import BatchInvalid, PayloadTooLarge
 from monitoring.parsing.schema import BATCH_ID_PATTERN, JSON_COLUMNS, JSON_ROWS
 
@@ -71,7 +73,7 @@ def check_batch_id(value: Any) -> str:
 def check_version(value: Any) -> int | None:
     if value in (None, ""):
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and is_digits(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise BatchInvalid(
@@ -84,10 +86,10 @@ def check_version(value: Any) -> int | None:
 def parse_json_body(body: bytes) -> tuple[str, dict[str, Any]]:
     """Decode a JSON batch; return its layout and the document."""
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = loads_checked(body, strict=False)
+    except ParseError as error:
         raise BatchInvalid(
-            "The body is not valid JSON.", fields={"body": [str(error)]}
+            "The body is not valid JSON.", fields={"body": [str(error.detail)]}
         ) from error
     if not isinstance(document, dict):
         raise BatchInvalid(

@@ -523,3 +523,32 @@ def test_labels_and_metrics_batches(world, django_capture_on_commit_callbacks):
     assert window.kpis == {
         "approval_rate": {"count": 2, "sum": 1.0, "min": 0.4, "max": 0.6}
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"batch_id": "b-nul", "records": [{"region": "a\\u0000b"}]}',
+        b'{"batch_id": "b-sur", "records": [{"region": "\\ud800"}]}',
+        b'{"batch_id": "b-deep", "records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ],
+    ids=["nul", "lone-surrogate", "deep"],
+)
+def test_hostile_json_batches_are_refused_with_400_and_store_nothing(world, body):
+    before = monitoring_counts()
+    response = post_json(world.client, url(PREDICTIONS), body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "batch_invalid"
+    assert "body" in response.json()["fields"]
+    assert monitoring_counts() == before
+
+
+@pytest.mark.parametrize("version", ["²", "٣"])
+def test_unicode_digit_versions_are_refused(world, rows, version):
+    before = monitoring_counts()
+    response = post_parquet(
+        world.client, url(PREDICTIONS), parquet(rows), batch_id="b-v", version=version
+    )
+    assert response.status_code == 400
+    assert "version" in response.json()["fields"]
+    assert monitoring_counts() == before
