@@ -14,6 +14,7 @@
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -112,25 +113,101 @@ def check_json_value(
             stack.extend((child, [*path, index]) for index, child in enumerate(value))
 
 
-# A JSON string literal, and the escapes that may spell NUL or a surrogate.
-# Possessive, and an unterminated literal runs to the end: one linear pass.
-_STRING_LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*+(?:"|\Z)', re.DOTALL)
+# The escapes that could spell NUL or a surrogate (JSON carries neither raw).
 _RISKY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-_OPENERS = np.zeros(256, dtype=np.int8)
-_OPENERS[[ord("["), ord("{")]] = 1
-_OPENERS[[ord("]"), ord("}")]] = -1
+# Each structural character's step in nesting depth (commas step 0).
+_STEPS = np.zeros(256, dtype=np.int8)
+_STEPS[[ord("["), ord("{")]] = 1
+_STEPS[[ord("]"), ord("}")]] = -1
+_STRUCTURAL = np.zeros(256, dtype=bool)
+_STRUCTURAL[[ord(c) for c in "[]{},"]] = True
+_QUOTE, _BACKSLASH = ord('"'), ord("\\")
+_CHUNK_BYTES = 4 * 2**20
+
+
+@dataclass
+class JsonShape:
+    """What a JSON text's structure says before it is parsed: how deep it nests
+    and, at one depth, how many objects and arrays open and commas separate."""
+
+    max_depth: int = 0
+    objects: int = 0
+    arrays: int = 0
+    commas: int = 0
 
 
 def _no_constant(name: str):
     raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
+def json_shape(raw: bytes, *, at_depth: int = 0) -> JsonShape:
+    """Scan a JSON text's brackets and commas outside strings, in 4 MiB chunks:
+    linear, vectorised, no recursion, and about 40 MiB of memory whatever the
+    size of the text. Malformed JSON gives some shape; the parser refuses it."""
+    shape = JsonShape()
+    depth, inside, escaping = 0, 0, False
+    view = memoryview(raw)
+    for start in range(0, len(raw), _CHUNK_BYTES):
+        text = np.frombuffer(view[start : start + _CHUNK_BYTES], dtype=np.uint8)
+        quotes = np.flatnonzero(text == _QUOTE)
+        if escaping and quotes.size and quotes[0] == 0:
+            quotes = quotes[1:]
+        backslashes = np.flatnonzero(text == _BACKSLASH)
+        if backslashes.size:
+            # A quote is escaped after an odd run of backslashes.
+            quotes = quotes[~_escaped(quotes, backslashes, carried=escaping)]
+            run_end = len(text) - 1
+            run = _run_length_ending_at(backslashes, run_end)
+            escaping = bool(run % 2) if run < len(text) else escaping ^ bool(run % 2)
+        else:
+            escaping = False
+        toggles = np.zeros(len(text), dtype=np.int8)
+        toggles[quotes] = 1
+        parity = (np.cumsum(toggles, dtype=np.int32) + inside) & 1
+        chars = text[_STRUCTURAL[text] & (parity == 0)]
+        inside = int(parity[-1]) if len(parity) else inside
+        if not chars.size:
+            continue
+        depths = np.cumsum(_STEPS[chars], dtype=np.int32) + depth
+        depth = int(depths[-1])
+        shape.max_depth = max(shape.max_depth, int(depths.max()))
+        if at_depth:
+            here = depths == at_depth
+            shape.objects += int(np.count_nonzero(here & (chars == ord("{"))))
+            shape.arrays += int(np.count_nonzero(here & (chars == ord("["))))
+            shape.commas += int(np.count_nonzero(here & (chars == ord(","))))
+    return shape
+
+
+def _run_length_ending_at(backslashes: np.ndarray, end: int) -> int:
+    """How many consecutive backslashes end at position ``end``."""
+    if not backslashes.size or backslashes[-1] != end:
+        return 0
+    gaps = np.flatnonzero(np.diff(backslashes) != 1)
+    first = backslashes[gaps[-1] + 1] if gaps.size else backslashes[0]
+    return int(end - first + 1)
+
+
+def _escaped(quotes: np.ndarray, backslashes: np.ndarray, *, carried: bool):
+    """For each quote, whether an odd run of backslashes precedes it."""
+    run_starts = np.concatenate(([0], np.flatnonzero(np.diff(backslashes) != 1) + 1))
+    starts = backslashes[run_starts]
+    ends = np.append(backslashes[run_starts[1:] - 1], backslashes[-1])
+    lengths = ends - starts + 1
+    # The run (if any) that ends right before each quote.
+    which = np.searchsorted(ends, quotes - 1)
+    which = np.minimum(which, len(ends) - 1)
+    ends_before = ends[which] == quotes - 1
+    run = np.where(ends_before, lengths[which], 0)
+    # A run at the very start of the chunk continues the previous chunk's run.
+    run = run + np.where(ends_before & (starts[which] == 0) & carried, 1, 0)
+    return run % 2 == 1
+
+
 def nesting_depth(raw: bytes) -> int:
-    """How deep the arrays and objects of a JSON text nest, without parsing it
-    (brackets inside strings do not count). Linear, vectorised, no recursion."""
-    brackets = np.frombuffer(_STRING_LITERAL.sub(b'""', raw), dtype=np.uint8)
-    steps = _OPENERS[brackets]
-    return int(steps.cumsum().max(initial=0)) if steps.any() else 0
+    """How deep the arrays and objects of a JSON text nest (brackets inside
+    strings do not count)."""
+    return json_shape(raw).max_depth
 
 
 def loads_checked(

@@ -52,7 +52,7 @@ def rows_to_columns(records: Any, limits: Limits) -> dict[str, list[Any]]:
 def parse_json(
     body: bytes, schema: Schema, limits: Limits, *, now: datetime
 ) -> ParsedBatch:
-    layout, document = parse_json_body(body)
+    layout, document = parse_json_body(body, max_rows=limits.max_rows)
     return parse_json_document(
         layout, document, schema, limits, now=now, body_bytes=len(body)
     )

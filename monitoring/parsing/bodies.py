@@ -8,9 +8,14 @@ from typing import Any
 
 from rest_framework.exceptions import ParseError
 
-from kernel.guards import is_digits, loads_checked
+from kernel.guards import is_digits, json_shape, loads_checked
 from monitoring.errors import BatchInvalid, PayloadTooLarge
-from monitoring.parsing.schema import BATCH_ID_PATTERN, JSON_COLUMNS, JSON_ROWS
+from monitoring.parsing.schema import (
+    BATCH_ID_PATTERN,
+    JSON_COLUMNS,
+    JSON_ROWS,
+    check_row_limit,
+)
 
 
 def read_body(
@@ -83,8 +88,24 @@ def check_version(value: Any) -> int | None:
     return value
 
 
-def parse_json_body(body: bytes) -> tuple[str, dict[str, Any]]:
-    """Decode a JSON batch; return its layout and the document."""
+def estimated_rows(body: bytes) -> int:
+    """The rows a JSON batch holds, counted on its structure before parsing:
+    objects in ``records`` (depth 3), or values per array in ``columns`` (n
+    commas at depth 3 across the arrays mean n + arrays values). A refused
+    body never becomes millions of Python objects (parsed, tiny records take
+    about 15 times the memory of their text)."""
+    shape = json_shape(body, at_depth=3)
+    per_column = (shape.commas + shape.arrays) // shape.arrays if shape.arrays else 0
+    return max(shape.objects, per_column)
+
+
+def parse_json_body(
+    body: bytes, *, max_rows: int | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Decode a JSON batch; return its layout and the document. With
+    ``max_rows``, a body with more rows is refused before it is parsed."""
+    if max_rows is not None:
+        check_row_limit(estimated_rows(body), max_rows)
     try:
         document = loads_checked(body, strict=False)
     except ParseError as error:

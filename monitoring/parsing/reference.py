@@ -42,7 +42,7 @@ def parse_reference(
         check_rows(table.num_rows, limits)
         columns = arrow_columns(table)
     else:
-        layout, document = parse_json_body(body)
+        layout, document = parse_json_body(body, max_rows=limits.max_rows)
         if set(document) - {"records", "columns"}:
             raise BatchInvalid(
                 "The reference sample was refused.",

@@ -140,13 +140,17 @@ class Problems:
             raise BatchInvalid(message, fields=self.fields)
 
 
-def check_rows(count: int, limits: Limits) -> None:
-    if count > limits.max_rows:
+def check_row_limit(count: int, max_rows: int) -> None:
+    if count > max_rows:
         raise TooManyRows(
-            f"The batch has {count:,} rows; the limit is {limits.max_rows:,} "
+            f"The batch has {count:,} rows; the limit is {max_rows:,} "
             "(MONITORING_MAX_ROWS): split it.",
-            fields={"rows": [f"At most {limits.max_rows:,} rows per batch."]},
+            fields={"rows": [f"At most {max_rows:,} rows per batch."]},
         )
+
+
+def check_rows(count: int, limits: Limits) -> None:
+    check_row_limit(count, limits.max_rows)
     if count == 0:
         raise BatchInvalid(
             "The batch was refused.", fields={"rows": ["The batch has no rows."]}

@@ -137,7 +137,9 @@ def batch_receive(
     if is_parquet:
         batch_id = parsing.check_batch_id(batch_id)
     else:
-        layout, document = parsing.parse_json_body(body)
+        layout, document = parsing.parse_json_body(
+            body, max_rows=settings.MONITORING_MAX_ROWS
+        )
         batch_id = parsing.check_batch_id(document.get("batch_id"))
         version = document.get("version", version)
     existing = _existing(model, environment, kind, batch_id, digest)

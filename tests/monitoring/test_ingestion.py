@@ -552,3 +552,36 @@ def test_unicode_digit_versions_are_refused(world, rows, version):
     assert response.status_code == 400
     assert "version" in response.json()["fields"]
     assert monitoring_counts() == before
+
+
+def test_too_many_json_rows_are_refused_before_parsing(world, settings, monkeypatch):
+    from monitoring.parsing import bodies
+
+    settings.MONITORING_MAX_ROWS = 5
+    parsed = []
+    real = bodies.loads_checked
+    monkeypatch.setattr(
+        bodies, "loads_checked", lambda *a, **k: parsed.append(1) or real(*a, **k)
+    )
+    before = monitoring_counts()
+    rows = b",".join([b'{"region": "a,{[b"}'] * 6)
+    body = b'{"batch_id": "b-many", "records": [' + rows + b"]}"
+    response = post_json(world.client, url(PREDICTIONS), body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_many_rows"
+    assert parsed == []
+    assert monitoring_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        (b'{"records": [{"a": {"b": [1, 2]}}, {"a": "x,{"}]}', 2),
+        (b'{"columns": {"a": [1, 2, 3], "b": ["x,y", "\\\\\\"", "z"]}}', 3),
+        (b'{"records": []}', 0),
+    ],
+)
+def test_rows_are_counted_on_the_structure(body, rows):
+    from monitoring.parsing.bodies import estimated_rows
+
+    assert estimated_rows(body) == rows
