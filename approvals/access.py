@@ -124,8 +124,9 @@ def decide_refusal(
     """Why the actor may not decide the request now, or None.
 
     A decider holds ``add_decision`` and the review permission on the model,
-    did not ask for the request nor register the version (separation of
-    duties), finds the request open, has not decided it yet (each person counts
+    did not ask for the request nor build the version (``version_authors``:
+    registered it or recorded its training run; separation of duties), finds
+    the request open, has not decided it yet (each person counts
     once) and holds an approving role. ``decisions`` are the request's
     decisions so far; the checks run in this order, so the first refusal is
     the one the service reports.
@@ -143,6 +144,11 @@ def decide_refusal(
     if actor.pk == request.version.registered_by_id:
         return SeparationOfDuties(
             "Nobody decides a request for a version they registered."
+        )
+    if actor.pk in version_authors(request.version):
+        return SeparationOfDuties(
+            "Nobody decides a request for a version they built: you recorded its "
+            "training run."
         )
     if closed := closed_refusal(request, now or timezone.now()):
         return closed

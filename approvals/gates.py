@@ -35,7 +35,8 @@ def _gate(gate_id: str, title: str, status: str, reason: str) -> dict[str, Any]:
 
 def version_authors(version: ModelVersion) -> set[int]:
     """Who built the version (registered it or recorded its training run): they
-    may not validate it."""
+    may neither validate it nor decide its deployment requests (the one
+    definition of a version's authors, ``approvals.access``)."""
     author_ids = {version.registered_by_id}
     if version.training_run_id:
         author_ids.add(version.training_run.created_by_id)

@@ -42,6 +42,7 @@ def _requests_base() -> QuerySet:
         "version__model__team",
         "version__artifact",
         "version__registered_by",
+        "version__training_run",
         "environment",
         "requested_by",
     )
@@ -63,9 +64,9 @@ def request_list(*, actor, filters: dict[str, Any] | None = None) -> QuerySet:
 
 def request_queue(*, actor) -> list[DeploymentRequest]:
     """Pending requests the actor may decide now (``approvals.access``'s decide
-    rule as a query): they review the model, did not ask for it nor register
-    the version, and have not decided it yet. Oldest first, each annotated with
-    ``failing_gates`` and ``age``."""
+    rule as a query): they review the model, did not ask for it nor build the
+    version (register it or record its run), and have not decided it yet.
+    Oldest first, each annotated with ``failing_gates`` and ``age``."""
     if not approvals_access.holds_approving_role(actor):
         return []
     decided = Decision.objects.filter(request=OuterRef("pk"), reviewer=actor)
@@ -78,6 +79,7 @@ def request_queue(*, actor) -> list[DeploymentRequest]:
         )
         .exclude(requested_by=actor)
         .exclude(version__registered_by=actor)
+        .exclude(version__training_run__created_by=actor)
         .exclude(Exists(decided))
         .prefetch_related(
             Prefetch("decisions", queryset=Decision.objects.select_related("reviewer"))

@@ -125,7 +125,13 @@ def request_lock(request_id: int) -> tuple[RegisteredModel, DeploymentRequest]:
     model = RegisteredModel.objects.select_for_update().get(pk=model_id)
     request = (
         DeploymentRequest.objects.select_for_update(of=("self",))
-        .select_related("version", "version__model", "environment", "version__artifact")
+        .select_related(
+            "version",
+            "version__model",
+            "version__training_run",
+            "environment",
+            "version__artifact",
+        )
         .get(pk=request_id)
     )
     return model, request

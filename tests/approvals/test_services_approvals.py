@@ -189,6 +189,26 @@ def test_nobody_approves_their_own_request_or_version(cast, team):
     assert not Decision.objects.exists()
 
 
+def test_the_training_runs_recorder_may_not_decide_its_version(cast, team):
+    """One definition of a version's authors (#14 item 1): registrant and the
+    recorder of its training run, for decisions, the queue and the page."""
+    from approvals import access, selectors
+
+    recorder = make_user("runner", roles.DATA_SCIENTIST, roles.REVIEWER, team=team)
+    model = factories.make_model(cast.author, team, name="run-made", risk_class="low")
+    registry.model_reviewer_assign(actor=cast.admin, user=recorder, model=model)
+    run = factories.make_run(recorder, model)
+    version = factories.make_version(cast.author, model, run=run)
+    submitted = scenarios.request(cast, version)
+    events = AuditEvent.objects.count()
+    with pytest.raises(SeparationOfDuties, match="recorded its training run"):
+        scenarios.approve(recorder, submitted)
+    assert (Decision.objects.count(), AuditEvent.objects.count()) == (0, events)
+    assert submitted not in selectors.request_queue(actor=recorder)
+    assert not access.may_decide(recorder, submitted, decisions=[])
+    assert submitted in selectors.request_queue(actor=cast.reviewer)
+
+
 def test_each_person_counts_once(cast):
     _, version = scenarios.passing_model(cast)
     submitted = scenarios.request(cast, version, env="staging")
