@@ -24,6 +24,10 @@ from audit.serializers import (
     AuditEventPageOutput,
 )
 from audit.signing import AuditSigningKeyUnavailable, signing_key
+from kernel.api import error_response
+
+# The audit log does not admit it exists to people who may not read it.
+_HIDDEN = error_response("Not an auditor or platform admin.")
 
 
 def _valid(form):
@@ -65,7 +69,7 @@ _FILTER_PARAMETERS = [
         "`before=` and `newer_after` with `after=`."
     ),
     parameters=_FILTER_PARAMETERS,
-    responses=AuditEventPageOutput,
+    responses={200: AuditEventPageOutput, 404: _HIDDEN},
     examples=[
         OpenApiExample(
             "A page",
@@ -108,7 +112,10 @@ def event_list(request):
     operation_id="audit_events_retrieve",
     summary="One audit event",
     description="The event with its payload and hashes, and its neighbours.",
-    responses=AuditEventDetailOutput,
+    responses={
+        200: AuditEventDetailOutput,
+        404: error_response("No such event, or not an auditor or platform admin."),
+    },
     tags=["audit"],
 )
 @api_view(["GET"])
@@ -127,7 +134,7 @@ def event_detail(request, sequence: int):
         "with the event in the log."
     ),
     parameters=[OpenApiParameter("before", int)],
-    responses=AuditCheckpointPageOutput,
+    responses={200: AuditCheckpointPageOutput, 404: _HIDDEN},
     tags=["audit"],
 )
 @api_view(["GET"])

@@ -1,7 +1,6 @@
 """Deployments, one-click rollback, and "what should be live" for serving
 systems."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -200,9 +199,9 @@ class LiveDeployments(ApprovalsView):
                 LiveOutput,
                 description="The live artifacts; the ETag header is set.",
             ),
-            (304, "application/json"): OpenApiResponse(
-                OpenApiTypes.NONE, description="Unchanged since the ETag sent."
-            ),
+            # No body, so no media type (a `null` schema makes the document
+            # invalid OpenAPI).
+            304: OpenApiResponse(description="Unchanged since the ETag sent."),
             400: BAD_REQUEST,
             404: NOT_FOUND,
         },

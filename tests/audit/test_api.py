@@ -117,3 +117,15 @@ def test_the_api_is_in_the_openapi_schema(auditor_api):
     assert {"/api/v1/audit/events/", "/api/v1/audit/checkpoints/"} <= set(
         schema["paths"]
     )
+
+
+def test_the_schema_documents_the_404_that_hides_the_api(auditor_api):
+    """Found by the schema fuzzing (tests/fuzz): a 404 the schema did not list."""
+    paths = auditor_api.get(reverse("api-schema"), {"format": "json"}).json()["paths"]
+    for path in (
+        "/api/v1/audit/events/",
+        "/api/v1/audit/events/{sequence}/",
+        "/api/v1/audit/checkpoints/",
+    ):
+        responses = paths[path]["get"]["responses"]
+        assert {"200", "400", "404"} <= set(responses), path
