@@ -9,6 +9,12 @@ from rest_framework import authentication, exceptions
 
 from kernel import db
 from kernel.models import ApiToken
+from kernel.throttling import (
+    API_TOKEN_USERNAME,
+    TooManyFailures,
+    retry_after,
+    token_failure_record,
+)
 from kernel.tokens import token_digest, token_prefix
 
 # last_used_at is bookkeeping, not an audited change: write it at most this often.
@@ -43,15 +49,31 @@ def _token_with_user(prefix: str) -> ApiToken | None:
     return token
 
 
-def user_for_token(plaintext: str):
-    """Return (user, token) for a usable token, or raise AuthenticationFailed."""
+def _guessed(request, message: str) -> exceptions.APIException:
+    """A token that is not one of ours, counted against the client address:
+    once the address is locked, 429 with Retry-After instead of 401."""
+    if request is not None and token_failure_record(request):
+        return TooManyFailures(retry_after(request, API_TOKEN_USERNAME))
+    return exceptions.AuthenticationFailed(message)
+
+
+def user_for_token(plaintext: str, request=None):
+    """Return (user, token) for a usable token, or raise AuthenticationFailed
+    (TooManyFailures once the request's address has sent too many unknown
+    tokens).
+
+    Only unknown and malformed tokens count, and a locked address is refused
+    only them: a valid token costs no throttling query, and a stranger behind
+    a shared address cannot lock colleagues' scripts out. Revoked and expired
+    tokens are real tokens, not guesses, and do not count.
+    """
     prefix = token_prefix(plaintext)
     if prefix is None:
-        raise exceptions.AuthenticationFailed("Malformed API token.")
+        raise _guessed(request, "Malformed API token.")
     token = _token_with_user(prefix)
     now = timezone.now()
     if token is None or not hmac.compare_digest(token.digest, token_digest(plaintext)):
-        raise exceptions.AuthenticationFailed("Invalid API token.")
+        raise _guessed(request, "Invalid API token.")
     if not token.is_usable(now):
         raise exceptions.AuthenticationFailed("API token revoked or expired.")
     if not token.user.is_active:
@@ -78,7 +100,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             plaintext = parts[1].decode("ascii")
         except UnicodeDecodeError as error:
             raise exceptions.AuthenticationFailed("Malformed API token.") from error
-        return user_for_token(plaintext)
+        # The Django request: axes keeps its per-request state on it.
+        return user_for_token(plaintext, request=request._request)
 
     def authenticate_header(self, request):
         return "Token"

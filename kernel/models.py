@@ -57,3 +57,51 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+
+
+class LoginFailureWindow(models.Model):
+    """One fixed window of failed logins (LOGIN_FAILURE_AUDIT_WINDOW_MINUTES
+    long, aligned to the epoch), with how many (username, address) pairs it has
+    given audit events of their own. Its row lock serialises the counting of
+    one window's failures. See portal/login_failures.py."""
+
+    start = models.DateTimeField(unique=True)
+    audited_keys = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-start"]
+
+    def __str__(self):
+        return f"login failures from {self.start:%Y-%m-%d %H:%M}"
+
+
+class LoginFailureCount(models.Model):
+    """Failed logins of one username from one client address in one window.
+
+    API token failures count under the username ``(api token)``, which no
+    account can have (usernames take letters, digits and ``@.+-_`` only).
+    """
+
+    window = models.ForeignKey(
+        LoginFailureWindow, on_delete=models.CASCADE, related_name="counts"
+    )
+    username = models.CharField(max_length=150)
+    # "" when the address is unknown.
+    ip = models.CharField(max_length=45, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    # This pair has its own audit events in this window (within the budget);
+    # otherwise it is counted in the window's overflow summary.
+    is_audited = models.BooleanField(default=False)
+    first_recorded = models.BooleanField(default=False)
+    lockout_recorded = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "username", "ip"], name="login_failure_count_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.username} from {self.ip or '?'}: {self.failures}"

@@ -131,6 +131,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.change_group",
         "auth.view_group",
         "portal.view_apitoken",
+        # Login lockouts (django-axes), lifted with the admin's audited action.
+        "axes.view_accessattempt",
     ],
 }
 

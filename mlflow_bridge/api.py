@@ -6,20 +6,16 @@ bodies for writes, JSON answers with MLflow's field names, and errors as
 Views parse, call one service or selector, and render.
 """
 
-import base64
-import binascii
 import functools
-import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.exceptions import ParseError
 
 from kernel.errors import ServiceError
-from kernel.guards import MAX_OFFSET, is_digits, loads_checked, unstorable_text_problem
 from mlflow_bridge import authentication, errors, mapping, selectors, services
 from mlflow_bridge.errors import MlflowError
+from mlflow_bridge.params import Params, page_token
 from mlflow_bridge.selectors import ModelView, VersionView
 
 MODELS_PAGE_DEFAULT, MODELS_PAGE_MAX = 100, 1000
@@ -29,130 +25,12 @@ VERSIONS_PAGE_DEFAULT, VERSIONS_PAGE_MAX = 10_000, 200_000
 # --- Requests ------------------------------------------------------------------------
 
 
-class Params:
-    """The request's parameters: the query string of a GET, else the JSON body."""
-
-    def __init__(self, request: HttpRequest):
-        if request.method == "GET" or not request.body:
-            self.values = {key: request.GET.getlist(key) for key in request.GET}
-            self.from_query = True
-            for key, values in self.values.items():
-                for text in (key, *values):
-                    problem = unstorable_text_problem(text)
-                    if problem:
-                        raise errors.invalid(f"Invalid parameter '{key}': {problem}")
-            return
-        try:
-            body = loads_checked(request.body)
-        except ParseError as error:
-            raise errors.invalid(
-                f"Malformed request body: it must be JSON. {error.detail}"
-            ) from error
-        if not isinstance(body, dict):
-            raise errors.invalid("Malformed request body: it must be a JSON object.")
-        self.values = body
-        self.from_query = False
-
-    def _raw(self, name: str):
-        value = self.values.get(name)
-        if self.from_query and isinstance(value, list):
-            return value[-1] if value else None
-        return value
-
-    def text(self, name: str, *, required: bool = False) -> str:
-        value = self._raw(name)
-        if value is None or (required and value == ""):
-            if required:
-                raise errors.invalid(
-                    f"Missing value for required parameter '{name}'. See the API "
-                    "docs for more information about request parameters."
-                )
-            return ""
-        if not isinstance(value, str):
-            raise errors.invalid(
-                f"Invalid value {value!r} for parameter '{name}' supplied: it must "
-                f"be a string, not {type(value).__name__}."
-            )
-        return value
-
-    def integer(self, name: str, *, default: int) -> int:
-        value = self._raw(name)
-        if value in (None, ""):
-            return default
-        try:
-            return int(value)
-        except (TypeError, ValueError) as error:
-            raise errors.invalid(
-                f"Invalid value {value!r} for parameter '{name}': it must be an "
-                "integer."
-            ) from error
-
-    def version(self) -> int:
-        raw = self._raw("version")
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            raw = str(raw)
-        value = raw if isinstance(raw, str) else self.text("version", required=True)
-        if not value:
-            self.text("version", required=True)
-        if not is_digits(value) or int(value) < 1:
-            raise errors.invalid(
-                f"Parameter 'version' must be an integer, got '{value}'."
-            )
-        return int(value)
-
-    def texts(self, name: str) -> list[str]:
-        value = self.values.get(name)
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise errors.invalid(f"Parameter '{name}' must be a list of strings.")
-        return value
-
-    def tags(self) -> dict[str, str]:
-        value = self.values.get("tags")
-        if value is None:
-            return {}
-        if not isinstance(value, list):
-            raise errors.invalid("Parameter 'tags' must be a list of {key, value}.")
-        tags = {}
-        for item in value:
-            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
-                raise errors.invalid("Each tag needs a string 'key'.")
-            tag_value = item.get("value", "")
-            if not isinstance(tag_value, str):
-                raise errors.invalid(
-                    f"The value of tag '{item['key']}' must be a string."
-                )
-            tags[item["key"]] = tag_value
-        return tags
-
-    def page(self, *, default: int, maximum: int) -> tuple[int, int]:
-        limit = self.integer("max_results", default=default)
-        if limit < 1 or limit > maximum:
-            raise errors.invalid(
-                "Invalid value for request parameter max_results. It must be at "
-                f"least 1 and at most {maximum}, but got value {limit}"
-            )
-        token = self.text("page_token")
-        if not token:
-            return 0, limit
-        try:
-            offset = loads_checked(base64.b64decode(token, validate=True))["offset"]
-        except (binascii.Error, ParseError, ValueError, TypeError, KeyError) as error:
-            raise errors.invalid("Invalid page token.") from error
-        if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
-            raise errors.invalid("Invalid page token.")
-        return offset, limit
-
-
-def _page_token(offset: int) -> str:
-    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
 def _error_response(error: MlflowError) -> JsonResponse:
     response = JsonResponse(error.as_json(), status=error.status_code)
     if error.error_code == errors.UNAUTHENTICATED:
         response["WWW-Authenticate"] = 'Basic realm="Gatehouse"'
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -309,7 +187,7 @@ def registered_model_search(request, actor, params):
     )
     body: dict[str, Any] = {"registered_models": [model_json(v) for v in views]}
     if has_more:
-        body["next_page_token"] = _page_token(offset + limit)
+        body["next_page_token"] = page_token(offset + limit)
     return body
 
 
@@ -443,7 +321,7 @@ def model_version_search(request, actor, params):
     )
     body: dict[str, Any] = {"model_versions": [version_json(v) for v in views]}
     if has_more:
-        body["next_page_token"] = _page_token(offset + limit)
+        body["next_page_token"] = page_token(offset + limit)
     return body
 
 

@@ -6,6 +6,10 @@ arrive as HTTP Basic: the password is either the person's Gatehouse password
 (checked by Django's ``authenticate``, which is deliberately slow) or one of
 their API tokens (fast; the token must belong to that username). Sessions are
 not accepted: these endpoints take no CSRF token.
+
+Failures are throttled like the login page's (kernel/throttling.py): a locked
+username, or an address locked out of token guessing, is answered
+REQUEST_LIMIT_EXCEEDED (429) with Retry-After.
 """
 
 import base64
@@ -15,6 +19,7 @@ from django.contrib.auth import authenticate as django_authenticate
 from rest_framework.exceptions import AuthenticationFailed
 
 from kernel.authentication import user_for_token
+from kernel.throttling import TooManyFailures, is_locked, retry_after
 from kernel.tokens import TOKEN_PATTERN
 from mlflow_bridge import errors
 
@@ -28,9 +33,19 @@ def _unauthenticated(reason: str) -> errors.MlflowError:
     return errors.MlflowError(errors.UNAUTHENTICATED, f"{reason} {_HOW}")
 
 
-def _token_user(plaintext: str):
+def _too_many(wait: int) -> errors.MlflowError:
+    return errors.MlflowError(
+        errors.REQUEST_LIMIT_EXCEEDED,
+        f"Too many failed authentication attempts. Try again in {wait} seconds.",
+        retry_after=wait,
+    )
+
+
+def _token_user(request, plaintext: str):
     try:
-        user, _ = user_for_token(plaintext)
+        user, _ = user_for_token(plaintext, request=request)
+    except TooManyFailures as error:
+        raise _too_many(error.wait) from error
     except AuthenticationFailed as error:
         raise _unauthenticated(str(error.detail)) from error
     return user
@@ -45,7 +60,7 @@ def authenticate(request):
     if not header:
         raise _unauthenticated("Authentication required.")
     if scheme in ("bearer", "token") and credentials:
-        return _token_user(credentials)
+        return _token_user(request, credentials)
     if scheme != "basic" or not credentials:
         raise _unauthenticated("Unsupported Authorization header.")
     try:
@@ -56,11 +71,15 @@ def authenticate(request):
     if not separator or not username:
         raise _unauthenticated("Malformed basic credentials.")
     if TOKEN_PATTERN.match(password):
-        user = _token_user(password)
+        user = _token_user(request, password)
         if user.get_username() != username:
             raise _unauthenticated("The API token belongs to another user.")
         return user
+    # A locked username is refused by axes' backend before the password is
+    # checked (even the right one); the refusal is audited, not counted again.
     user = django_authenticate(request, username=username, password=password)
     if user is None:
+        if is_locked(request, username):
+            raise _too_many(retry_after(request, username))
         raise _unauthenticated("Invalid username or password.")
     return user

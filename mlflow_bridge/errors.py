@@ -14,6 +14,7 @@ INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"
 PERMISSION_DENIED = "PERMISSION_DENIED"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 ENDPOINT_NOT_FOUND = "ENDPOINT_NOT_FOUND"
+REQUEST_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
 
 # mlflow.exceptions.ERROR_CODE_TO_HTTP_STATUS. INVALID_STATE (500) is never
 # used: the MLflow client retries 5xx answers for minutes, so refusals that
@@ -25,14 +26,19 @@ STATUS = {
     PERMISSION_DENIED: 403,
     UNAUTHENTICATED: 401,
     ENDPOINT_NOT_FOUND: 404,
+    REQUEST_LIMIT_EXCEEDED: 429,
 }
 
 
 class MlflowError(Exception):
-    def __init__(self, error_code: str, message: str):
+    def __init__(
+        self, error_code: str, message: str, *, retry_after: int | None = None
+    ):
         super().__init__(message)
         self.error_code = error_code
         self.message = message
+        # Seconds, sent as Retry-After (REQUEST_LIMIT_EXCEEDED).
+        self.retry_after = retry_after
 
     @property
     def status_code(self) -> int:

@@ -1,10 +1,13 @@
-from django.contrib import admin
+from axes.models import AccessAttempt
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 
 from kernel.admin import ReadOnlyAdmin
+from kernel.errors import PermissionDenied
 from kernel.models import ApiToken, Team
+from portal.login_failures import login_lockout_release, may_unlock
 from portal.services import (
     user_account_save,
     user_groups_set,
@@ -68,3 +71,38 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     search_fields = ["name", "prefix", "user__username"]
     list_select_related = ["user"]
     exclude = ["digest"]
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(ReadOnlyAdmin):
+    """Failed-login counts kept by django-axes; a username is locked while its
+    count reaches the limit within the cool-off. Platform admins lift a lock
+    with the "unlock" action, an audit event naming them (never by deleting
+    rows here: deleting is switched off)."""
+
+    list_display = (
+        "username",
+        "ip_address",
+        "failures_since_start",
+        "attempt_time",
+        "path_info",
+    )
+    list_filter = ("attempt_time",)
+    search_fields = ("username", "ip_address")
+    fields = (*list_display, "user_agent")
+    actions = ["unlock"]
+
+    def has_unlock_permission(self, request):
+        return may_unlock(request.user)
+
+    @admin.action(description="Unlock the selected usernames", permissions=["unlock"])
+    def unlock(self, request, queryset):
+        try:
+            count = login_lockout_release(
+                actor=request.user,
+                attempt_ids=list(queryset.values_list("pk", flat=True)),
+            )
+        except PermissionDenied as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        self.message_user(request, f"Unlocked: {count} failure count(s) cleared.")

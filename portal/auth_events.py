@@ -1,9 +1,12 @@
-"""Audit events for logging in and out.
+"""Audit events for logging in and out, failing to, and being locked out.
 
 Django's authentication signals are the one place these moments are announced
-(they are not model signals: nothing here is a row change that could be missed).
+(they are not model signals: nothing here is a row change that could be missed);
+axes announces lockouts with its own. Failures and lockouts are recorded in a
+bounded way: see portal/login_failures.py.
 """
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import (
     user_logged_in,
     user_logged_out,
@@ -12,7 +15,9 @@ from django.contrib.auth.signals import (
 from django.db import transaction
 from django.dispatch import receiver
 
+from audit.middleware import client_ip
 from audit.services import audit_record
+from portal.login_failures import login_failure_record, login_lockout_record
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
@@ -31,11 +36,16 @@ def record_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def record_login_failed(sender, credentials, request=None, **kwargs):
-    attempted = str(credentials.get("username", ""))[:150]
-    with transaction.atomic():
-        audit_record(
-            actor=None,
-            actor_text=attempted or "(no username)",
-            action="auth.login_failed",
-            payload={"username": attempted},
-        )
+    login_failure_record(
+        username=str(credentials.get("username", "")),
+        ip=client_ip(request) if request is not None else None,
+    )
+
+
+@receiver(user_locked_out, dispatch_uid="audit_locked_out")
+def record_locked_out(sender, request, username, ip_address, **kwargs):
+    login_lockout_record(
+        username=str(username or ""),
+        ip=ip_address,
+        failures=getattr(request, "axes_failures_since_start", None),
+    )

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -7,10 +8,32 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kernel.errors import ServiceError
 from kernel.pages import add_service_errors
+from kernel.throttling import is_locked, retry_after
 from portal.forms import ApiTokenCreateForm
 from portal.health import health_report
 from portal.selectors import api_token_list, home_dashboard
 from portal.services import api_token_create, api_token_revoke
+
+
+class ThrottledLoginView(LoginView):
+    """Django's login page; a locked-out username gets a page that says so
+    (429 with Retry-After) instead of the usual "did not match"."""
+
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        username = str(form.data.get("username", ""))[:150]
+        if username and is_locked(self.request, username):
+            wait = retry_after(self.request, username)
+            response = render(
+                self.request,
+                "registration/locked_out.html",
+                {"minutes": max(1, -(-wait // 60))},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().form_invalid(form)
 
 
 @login_required
