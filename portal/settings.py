@@ -56,7 +56,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "guardian",
+    "axes",
     "audit",
     "kernel",
     "portal",
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "kernel.guards.RefuseUnstorableQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "audit.middleware.RequestContextMiddleware",
@@ -125,6 +128,8 @@ if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresq
 
 # --- Auth -----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -142,6 +147,38 @@ LOGOUT_REDIRECT_URL = "login"
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
+
+# --- Login throttling (django-axes; kernel/throttling.py, docs/security.md) ------
+# A username is locked after LOGIN_FAILURE_LIMIT failures (per username, and per
+# client address and username) within LOGIN_COOLOFF_MINUTES, for that long after
+# the last counted failure; bad API tokens lock out token guessing per address.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = "kernel.throttling.lockout_parameters"
+# The same client address as the audit log (NUM_PROXIES hops of X-Forwarded-For).
+AXES_CLIENT_IP_CALLABLE = "audit.middleware.client_ip"
+# Attempts refused while locked do not push the end of the lockout further away
+# (they are still counted in the audit log's summary).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+# Logins are audit events already; axes keeps only its failure counts.
+AXES_DISABLE_ACCESS_LOG = True
+# Lockouts are listed and lifted in the portal's own admin (audited), not axes'.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# Failed logins in the audit log: one event per (username, address) and window,
+# a summary with the count when the window closes, at most this many pairs with
+# events of their own per window (the rest in one overflow summary).
+LOGIN_FAILURE_AUDIT_WINDOW_MINUTES = env.int(
+    "LOGIN_FAILURE_AUDIT_WINDOW_MINUTES", default=15
+)
+LOGIN_FAILURE_AUDIT_KEYS_PER_WINDOW = env.int(
+    "LOGIN_FAILURE_AUDIT_KEYS_PER_WINDOW", default=20
+)
+# The lockout answers are rendered by the login view, the MLflow bridge and the
+# API's token authentication themselves (a styled page, MLflow's error format,
+# the API's JSON), so axes' middleware, which would replace them, is left out.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -171,6 +208,29 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp; docs/security.md): everything from the
+# portal's own origin, no inline script or eval anywhere (chart figures travel as
+# JSON data blocks drawn by static/js/, the API docs load their init script from
+# /api/docs/?script), no plugins, no framing, forms post only back to the portal.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # plotly.js clears its colour bars with style="" (d3's attr): the hash of
+        # the empty string allows exactly that no-op, and no other style
+        # attribute (styles set through element.style are not inline CSS).
+        "style-src-attr": [
+            "'unsafe-hashes'",
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+        ],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
@@ -247,6 +307,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Write the audit summaries (counts) of failed-login windows that have ended
+    # (failures close them too; this covers an attack that stopped).
+    "portal-close-login-failure-windows": {
+        "task": "portal.tasks.close_login_failure_windows",
+        "schedule": timedelta(minutes=5),
+    },
     # Recompute the whole audit hash chain every night and keep the result, so a
     # tampered row is noticed within a day even if nobody asks.
     "audit-verify-chain-nightly": {
@@ -356,7 +422,7 @@ MONITORING_RETRAIN_CHECKS = env.list(
 
 # --- REST API -------------------------------------------------------------------
 # MLflow routes answer bad input in MLflow's own error format, NUL included
-# (mlflow_bridge.api.Params), so the kernel's query guard leaves them alone.
+# (mlflow_bridge.params.Params), so the kernel's query guard leaves them alone.
 QUERY_CHECKED_BY_VIEW_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 
 REST_FRAMEWORK = {
@@ -392,6 +458,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The answers of the kernel's web layer (400, 401, 415) on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kernel.schema.document_shared_errors",
+    ],
 }
 
 # --- Logging --------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from models_registry import urls as registry_urls
 from portal import api, views
@@ -21,7 +21,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        views.ThrottledLoginView.as_view(),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -53,9 +53,13 @@ urlpatterns = [
     path("api/2.0/mlflow/", include(("mlflow_bridge.urls", "mlflow"))),
     path("ajax-api/2.0/mlflow/", include(("mlflow_bridge.urls", "mlflow-ajax"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Swagger UI with its init script served from /api/docs/?script rather than
+    # inline, as the Content-Security-Policy requires (templates/portal/api_docs.html).
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="portal/api_docs.html"
+        ),
         name="api-docs",
     ),
 ]
