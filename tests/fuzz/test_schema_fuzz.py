@@ -9,24 +9,18 @@ is fixed and generation is derandomized, so a run replays the same requests;
 """
 
 import os
-from dataclasses import dataclass
 
 import hypothesis
 import pytest
 import schemathesis
-from django.contrib.auth.models import Group
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from django.test import override_settings
 from hypothesis import HealthCheck
 from schemathesis.config import SchemathesisConfig
 
-from kernel import roles
-from kernel.models import Team
-from portal.services import api_token_create
 from portal.wsgi import application
-from tests.approvals import scenarios
-from tests.conftest import make_user
+from tests.fuzz.seed import seed
 
 SEED = 13
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
@@ -77,14 +71,6 @@ with override_settings(ALLOWED_HOSTS=["localhost"]):
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONFIG)
 
 
-@dataclass
-class World:
-    """A little data, so that paths with ids reach real objects."""
-
-    tokens: dict[str, str]
-    ids: dict[str, object]
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Seed once per module and worker, in a transaction rolled back at the end.
@@ -96,44 +82,7 @@ def world(django_db_setup, django_db_blocker):
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
     )
     with django_db_blocker.unblock(), transaction.atomic(), fast_hashing:
-        group = Group.objects.create(name="team:fuzz")
-        team = Team.objects.create(name="Fuzz", slug="fuzz", group=group)
-        cast = scenarios.Cast(team)
-        auditor = make_user("audrey", roles.AUDITOR)
-        model, version = scenarios.passing_model(cast)
-        report = scenarios.validate(
-            cast,
-            version,
-            outcome="passed_with_findings",
-            findings=[
-                {"severity": "low", "title": "Calibration drifts", "owner": "author"}
-            ],
-        )
-        deployment = scenarios.deploy(cast, version, env="staging")
-        request = scenarios.request(cast, version, env="production")
-        people = {
-            "data_scientist": cast.requester,
-            "reviewer": cast.reviewer,
-            "auditor": auditor,
-            "platform_admin": cast.admin,
-        }
-        tokens = {
-            persona: api_token_create(user=user, name="fuzz")[1]
-            for persona, user in people.items()
-        }
-        ids = {
-            "name": model.name,
-            "environment": "staging",
-            "number": version.version,
-            "versions": version.pk,
-            "requests": request.pk,
-            "deployments": deployment.pk,
-            "runs": version.training_run_id,
-            "datasets": version.training_run.run_inputs.first().snapshot_id,
-            "findings": report.findings.first().pk,
-            "sequence": 1,
-        }
-        yield World(tokens=tokens, ids=ids)
+        yield seed()
         transaction.set_rollback(True)
 
 
