@@ -73,3 +73,14 @@ def test_unicode_digits_are_not_versions(client, headers, version):
             API + "model-versions/get", {"name": "m", "version": version}, **headers
         )
     )
+
+
+def test_nul_in_a_file_source_is_refused_and_changes_nothing(
+    client, headers, file_roots
+):
+    created = _post(client, headers, "registered-models/create", '{"name": "m"}')
+    assert created.status_code == 200
+    events = AuditEvent.objects.count()
+    body = json.dumps({"name": "m", "source": f"file://{file_roots}/a\x00b"})
+    _assert_refused(_post(client, headers, "model-versions/create", body))
+    assert AuditEvent.objects.count() == events
