@@ -19,7 +19,9 @@ It checks that
 3. the last event is the second checkpoint's event, with its hash.
 
 It prints a verdict and exits 0 when everything holds, 1 when anything does not,
-and 2 when the input cannot be read.
+and 2 when the input cannot be read: a file that is missing or malformed (a key
+that is not PEM, checkpoints that are not the export's JSON, an events line that
+is not a JSON object with every column of the right type).
 """
 
 import argparse
@@ -180,12 +182,19 @@ def read_events(path: Path):
             try:
                 event = json.loads(line)
             except ValueError as error:
-                raise Failed(f"line {number} is not JSON: {error}") from error
+                raise Unreadable(
+                    f"cannot read the events {path}: line {number} is not JSON: {error}"
+                ) from error
             if not isinstance(event, dict):
-                raise Failed(f"line {number} is not a JSON object")
+                raise Unreadable(
+                    f"cannot read the events {path}: line {number} is not a JSON object"
+                )
             missing = [name for name in EVENT_KEYS if name not in event]
             if missing:
-                raise Failed(f"line {number} lacks the columns {missing}")
+                raise Unreadable(
+                    f"cannot read the events {path}: line {number} lacks the "
+                    f"columns {missing}"
+                )
             yield number, event
 
 
@@ -225,7 +234,10 @@ def verify(args: argparse.Namespace) -> str:
         try:
             computed = chain_hash(running_hash, canonical_event(event))
         except (TypeError, ValueError) as error:
-            raise Failed(f"{where}: a column has the wrong type: {error}") from error
+            raise Unreadable(
+                f"cannot read the events {args.events}: {where}: a column has the "
+                f"wrong type: {error}"
+            ) from error
         if computed != event["hash"]:
             raise Failed(
                 f"{where}: its columns do not hash to its recorded hash: the event "

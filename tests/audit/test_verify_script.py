@@ -236,3 +236,42 @@ def test_unreadable_input_exits_2(exported):
     result = run_script(exported, key="broken.pem")
     assert result.returncode == 2
     assert "ERROR: cannot read the public key" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("{not json", "line 2 is not JSON"),
+        ("[1, 2, 3]", "line 2 is not a JSON object"),
+        ('{"sequence": 5}', "line 2 lacks the columns"),
+    ],
+)
+def test_a_malformed_events_file_exits_2_as_documented(exported, line, problem):
+    good = (exported / "events-3-9.jsonl").read_text().splitlines()
+    (exported / "malformed.jsonl").write_text(
+        "\n".join([good[0], line, *good[2:]]) + "\n"
+    )
+    result = run_script(exported, events="malformed.jsonl")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("ERROR: cannot read the events ")
+    assert problem in result.stderr
+
+
+def test_an_event_column_of_the_wrong_type_exits_2(exported):
+    def edit(lines):
+        lines[1]["actor_id"] = "not a number"
+        return lines
+
+    result = run_script(
+        exported, events=_edit_lines(exported, "events-3-9.jsonl", edit)
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "line 2 (event 5): a column has the wrong type" in result.stderr
+
+
+def test_a_malformed_checkpoints_file_exits_2(exported):
+    (exported / "checkpoints.json").write_text('{"checkpoints": 7}')
+    result = run_script(exported)
+    assert result.returncode == 2
+    assert "ERROR: cannot read the checkpoints" in result.stderr
