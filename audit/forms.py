@@ -3,6 +3,7 @@ from datetime import UTC, datetime, time
 from django import forms
 
 from audit.selectors import AuditEventFilters
+from kernel import labels
 
 # A PostgreSQL bigint: larger values would fail in the database, not in the form.
 MAX_SEQUENCE = 2**63 - 1
@@ -124,6 +125,67 @@ class AuditEventFilterForm(forms.Form):
             for name in self.FILTER_FIELDS
             if self.data.get(name, "").strip()
         }
+
+
+def _action_choices(actions: list[str]) -> list:
+    """Each action, grouped under its prefix with an "every ..." choice first
+    (the prefix filter, such as ``token.``)."""
+    groups: dict[str, list[str]] = {}
+    for action in actions:
+        prefix, dot, _ = action.partition(".")
+        groups.setdefault(prefix + dot if dot else "", []).append(action)
+    choices = [("", "Any action")]
+    for prefix, members in groups.items():
+        options = [(action, labels.humanise(action)) for action in members]
+        if prefix:
+            every = f"Every {labels.humanise(prefix.rstrip('.')).lower()} event"
+            options.insert(0, (prefix, every))
+        choices.append((labels.humanise(prefix.rstrip(".")) or "Other", options))
+    return choices
+
+
+def _choice_values(choices: list):
+    for value, text in choices:
+        if isinstance(text, list):
+            yield from (member for member, _ in text)
+        else:
+            yield value
+
+
+def _with_current(choices: list, current: str) -> list:
+    """Keep a value that is not in the log (an old link) selectable."""
+    if current and current not in set(_choice_values(choices)):
+        return [*choices, (current, current)]
+    return choices
+
+
+class AuditEventBrowseForm(AuditEventFilterForm):
+    """The browser's filters: the actions, target types and models of the log
+    offered as choices, with people's labels. The values filter exactly as the
+    API's free text does."""
+
+    def __init__(self, data, *, values, **kwargs):
+        super().__init__(data, **kwargs)
+        options = {
+            "action": _action_choices(values.actions),
+            "target_type": [
+                ("", "Any type"),
+                *sorted(
+                    (
+                        (value, labels.target_type_label(value))
+                        for value in values.target_types
+                    ),
+                    key=lambda pair: pair[1],
+                ),
+            ],
+            "model": [("", "Any model"), *((slug, slug) for slug in values.scopes)],
+        }
+        for name, choices in options.items():
+            field = self.fields[name]
+            current = str(self.data.get(name, "")).strip()
+            field.widget = forms.Select(choices=_with_current(choices, current))
+            field.help_text = ""
+        self.fields["target_id"].help_text = "The record's id, as in the list."
 
 
 class CheckpointListForm(forms.Form):

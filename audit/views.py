@@ -17,7 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.exports import csv_chunks, jsonl_event_chunks
-from audit.forms import AuditEventFilterForm, CheckpointListForm, CheckpointRangeForm
+from audit.forms import (
+    AuditEventBrowseForm,
+    AuditEventFilterForm,
+    CheckpointListForm,
+    CheckpointRangeForm,
+)
 from audit.selectors import (
     EXPORT_PERMISSION,
     VERIFY_PERMISSION,
@@ -34,6 +39,7 @@ from audit.selectors import (
     audit_event_range_rows,
     chain_verification_list,
 )
+from audit.selectors.filter_values import audit_filter_values
 from audit.services import audit_export_record, chain_verification_request
 from audit.signing import (
     AuditSigningKeyUnavailable,
@@ -41,10 +47,27 @@ from audit.signing import (
     public_key_pem,
     signing_key,
 )
+from kernel.labels import target_urls
 
 
 def _may_export(user) -> bool:
     return audit_actor_may(actor=user, permission=EXPORT_PERMISSION)
+
+
+def _browse_form(request) -> AuditEventBrowseForm:
+    return AuditEventBrowseForm(
+        request.GET, values=audit_filter_values(actor=request.user)
+    )
+
+
+def event_rows(events) -> list[dict]:
+    """Events with the page of each target that has one (one query per target
+    type on the page, at most)."""
+    urls = target_urls((event.target_type, event.target_id) for event in events)
+    return [
+        {"event": event, "target_url": urls.get((event.target_type, event.target_id))}
+        for event in events
+    ]
 
 
 def _url(name: str, query: dict) -> str:
@@ -57,7 +80,7 @@ def _url(name: str, query: dict) -> str:
 @require_GET
 def event_list(request):
     audit_access_check(actor=request.user, permission=VIEW_PERMISSION)
-    form = AuditEventFilterForm(request.GET)
+    form = _browse_form(request)
     context = {"form": form, "page": None, "may_export": _may_export(request.user)}
     if not form.is_valid():
         return render(request, "audit/event_list.html", context, status=400)
@@ -70,6 +93,7 @@ def event_list(request):
     )
     context.update(
         page=page,
+        rows=event_rows(page.events),
         is_filtered=bool(query),
         newest_url=_url("audit:event-list", query),
         older_url=_url("audit:event-list", {**query, "before": page.older_before})
@@ -91,9 +115,12 @@ def event_list(request):
 def event_detail(request, sequence: int):
     detail = audit_event_get(actor=request.user, sequence=sequence)
     payload = json.dumps(detail.event.payload, indent=2, ensure_ascii=False)
-    return render(
-        request, "audit/event_detail.html", {"detail": detail, "payload": payload}
-    )
+    context = {
+        "detail": detail,
+        "payload": payload,
+        "target_url": event_rows([detail.event])[0]["target_url"],
+    }
+    return render(request, "audit/event_detail.html", context)
 
 
 @never_cache
@@ -103,6 +130,8 @@ def event_export_csv(request):
     audit_access_check(actor=request.user, permission=EXPORT_PERMISSION)
     form = AuditEventFilterForm(request.GET)
     if not form.is_valid():
+        form = _browse_form(request)
+        form.is_valid()  # the same errors, shown with the choices
         context = {"form": form, "page": None, "may_export": True}
         return render(request, "audit/event_list.html", context, status=400)
     filters = form.filters()

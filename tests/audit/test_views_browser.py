@@ -272,9 +272,10 @@ def test_list_page_query_count_is_fixed_whatever_the_page(
     filtered = {"action": "token.", "actor": "robot", "date_from": "2000-01-01"}
     assert _query_count(auditor_client, LIST, {**filtered, "before": 200}) == paged
     # session, user, the user's and the groups' permissions, roles for the
-    # navigation, the page; and, past the newest page, whether a newer one exists.
-    assert newest == 6
-    with django_assert_max_num_queries(7):
+    # navigation, the actions, target types and models offered as filters, the
+    # page; and, past the newest page, whether a newer one exists.
+    assert newest == 9
+    with django_assert_max_num_queries(10):
         auditor_client.get(LIST, {"before": 150})
 
 
