@@ -5,6 +5,7 @@ be reached answers 503 with ``Retry-After`` instead of a 500.
 The shell's URL module names these as ``handler400`` … ``handler500``.
 """
 
+import logging
 import sys
 
 from django.core.exceptions import BadRequest
@@ -70,6 +71,20 @@ def permission_denied(request, exception=None):
     return _answer(request, 403, str(exception or "") or None)
 
 
+def csrf_failure(request, reason: str = ""):
+    """``CSRF_FAILURE_VIEW``: the styled 403 page for a form sent without its
+    security token (an old tab, cookies blocked), JSON under the API prefixes."""
+    if _is_api(request):
+        return _answer(request, 403, f"CSRF check failed: {reason}")
+    return _answer(
+        request,
+        403,
+        "The form was sent without its security check: the page was open for a "
+        "long time, or the browser blocks cookies for this site. Go back, reload "
+        "the page and send it again.",
+    )
+
+
 def page_not_found(request, exception=None):
     return _answer(request, 404)
 
@@ -81,3 +96,14 @@ def server_error(request):
     ):
         return _answer(request, 503)
     return _answer(request, 500)
+
+
+class RefusalsUntraced(logging.Filter):
+    """Log a refused request (403, 404) as its one warning line, without the
+    traceback of the exception that answered it: a refusal is an answer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) in (403, 404):
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "approvals",
     "monitoring",
     "mlflow_bridge",
+    "identity",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a session idle for SESSION_IDLE_TIMEOUT_MINUTES (identity/).
+    "identity.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -130,7 +133,10 @@ if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresq
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check; with LOCAL_LOGIN=0 only a break-glass superuser
+    # (audited). Then OpenID Connect, which authenticates nobody without OIDC_ISSUER.
+    "identity.backends.LocalPasswordBackend",
+    "identity.backends.OidcBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 _VALIDATORS = "django.contrib.auth.password_validation."
@@ -179,6 +185,45 @@ LOGIN_FAILURE_AUDIT_KEYS_PER_WINDOW = env.int(
 # API's token authentication themselves (a styled page, MLflow's error format,
 # the API's JSON), so axes' middleware, which would replace them, is left out.
 SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+
+# --- Single sign-on and provisioning (identity/, docs/sso.md) -------------------
+# OpenID Connect switches on when OIDC_ISSUER is set; the endpoints and keys come
+# from the issuer's discovery document. The rest keeps mozilla-django-oidc's names.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too."
+    )
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+# "Sign in with <name>" on the login page.
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+# Ask the userinfo endpoint for claims the ID token lacks (never overriding it).
+OIDC_FETCH_USERINFO = env.bool("OIDC_FETCH_USERINFO", default=True)
+# Link a first sign-in to an existing local account of the same user name (a
+# migration aid; never superusers). Off: such a sign-in is refused.
+OIDC_LINK_LOCAL_ACCOUNTS = env.bool("OIDC_LINK_LOCAL_ACCOUNTS", default=False)
+OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=60)
+OIDC_DISCOVERY_TTL = env.int("OIDC_DISCOVERY_TTL", default=3600)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10)
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=True)
+# Kept in the session as the id_token_hint of RP-initiated logout.
+OIDC_STORE_ID_TOKEN = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "identity:oidc-callback"
+# Local password sign-in (the login page's form, MLflow Basic auth). 0: only a
+# superuser may still use a password (break-glass; audited and logged).
+LOCAL_LOGIN = env.bool("LOCAL_LOGIN", default=True)
+# A session unused this long ends (0: only SESSION_COOKIE_AGE bounds it).
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+# The bearer secret of the SCIM 2.0 endpoint /scim/v2/ (unset: no SCIM).
+SCIM_TOKEN = env.str("SCIM_TOKEN", default="")
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -231,6 +276,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+if OIDC_ISSUER:
+    # Signing out posts to the portal, which redirects to the provider's
+    # end-session endpoint: browsers apply form-action to that redirect too.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        "/".join(OIDC_ISSUER.split("/", 3)[:3])
+    )
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
@@ -252,8 +303,15 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 
 # --- Email ----------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Without EMAIL_URL, a development run (the demo) writes each e-mail to a file in
+# var/mail/ rather than printing it among the server's output; otherwise the
+# console, so nothing leaves a machine that was not told where to send mail.
+if env.str("EMAIL_URL", default="") or not DEBUG:
+    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+    vars().update(EMAIL_CONFIG)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gatehouse@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The portal's public address, for links in notification emails and webhook bodies.
@@ -282,7 +340,9 @@ for _network in WEBHOOK_ALLOWED_NETWORKS:
 
 # --- Redis and Celery -----------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The in-memory transport (eager tasks) is named with a host: kombu warns "No
+# hostname was supplied" for a bare "memory://" each time it builds a producer.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without a broker the quickstart runs every task in the web process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -466,12 +526,25 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------
+# Django's own loggers print through the root's handler only (with DEBUG its
+# default console handler would print each record a second time), and a refusal
+# (403, 404) is one line: its exception is an answer, not a fault to trace.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"refusals_untraced": {"()": "kernel.errorpages.RefusalsUntraced"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["refusals_untraced"],
+        }
+    },
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# A refused CSRF check answers with the portal's styled 403 page (JSON under /api/).
+CSRF_FAILURE_VIEW = "kernel.errorpages.csrf_failure"

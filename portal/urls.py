@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from identity import views as identity_views
 from models_registry import urls as registry_urls
 from portal import api, views
 from portal.lineage import urls as lineage_urls
@@ -24,7 +24,9 @@ urlpatterns = [
         views.ThrottledLoginView.as_view(),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Signs out here and, after a single sign-on, at the identity provider too.
+    path("logout/", identity_views.logout, name="logout"),
+    path("", include("identity.urls")),
     path("tokens/", views.api_tokens, name="api-tokens"),
     path(
         "tokens/<int:token_id>/revoke/",

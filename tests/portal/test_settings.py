@@ -47,7 +47,7 @@ def test_embedded_defaults_without_database_or_redis():
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"].endswith("var/gatehouse.sqlite3")
     assert values["eager"] is True
-    assert values["broker"] == "memory://"
+    assert values["broker"] == "memory://localhost/"
     assert values["hosts"] == ["127.0.0.1", "localhost"]
 
 
