@@ -8,6 +8,9 @@ VIEW_PERMISSION = "audit.view_auditevent"
 EXPORT_PERMISSION = "audit.export_auditevent"
 VERIFY_PERMISSION = "audit.verify_auditevent"
 VIEW_VERIFICATIONS_PERMISSION = "audit.view_chainverification"
+# Taking a signed checkpoint now vouches for the chain's head, as a verification
+# does: the people who may run a verification (auditors, platform admins) may.
+CHECKPOINT_PERMISSION = VERIFY_PERMISSION
 
 
 def audit_access_check(*, actor, permission: str) -> None:

@@ -17,6 +17,7 @@ from audit.context import current_context
 from audit.errors import AuditPayloadInvalid
 from audit.models import AuditCheckpoint, AuditEvent, ChainVerification
 from audit.selectors import (
+    CHECKPOINT_PERMISSION,
     EXPORT_PERMISSION,
     VERIFY_PERMISSION,
     VIEW_PERMISSION,
@@ -253,30 +254,58 @@ def audit_checkpoint_create() -> AuditCheckpoint | None:
     the signed head is the committed newest event.
     """
     private_key = signing_key()
-    signer_id = key_id(private_key.public_key())
     with transaction.atomic():
         _lock_chain()
-        head = chain_head()
-        if head is None:
-            return None
-        sequence, head_hash = head
-        last_signed = (
-            AuditCheckpoint.objects.order_by("-sequence")
-            .values_list("sequence", flat=True)
-            .first()
+        return _sign_head(private_key)
+
+
+def audit_checkpoint_take(*, actor) -> AuditCheckpoint:
+    """Sign a checkpoint now, at a person's request (auditors, platform admins).
+
+    The request is an audit event (``audit.checkpoint_taken``), and the
+    checkpoint signs that event: the head it vouches for records who asked.
+    The hourly task then finds the head signed and adds nothing. Raises
+    ``AuditSigningKeyUnavailable`` (and records nothing) when there is no key.
+    """
+    audit_access_check(actor=actor, permission=VIEW_PERMISSION)
+    audit_access_check(actor=actor, permission=CHECKPOINT_PERMISSION)
+    private_key = signing_key()
+    with transaction.atomic():
+        _lock_chain()
+        audit_record(
+            actor=actor,
+            action="audit.checkpoint_taken",
+            payload={"key_id": key_id(private_key.public_key())},
         )
-        if last_signed is not None and last_signed >= sequence:
-            return None
-        created_at = timezone.now()
-        message = checkpoint_message(
-            sequence=sequence,
-            head_hash=head_hash,
-            time=format_timestamp(created_at),
-        )
-        return AuditCheckpoint.objects.create(
-            sequence=sequence,
-            head_hash=head_hash,
-            created_at=created_at,
-            signature=sign(private_key, message),
-            key_id=signer_id,
-        )
+        checkpoint = _sign_head(private_key)
+    # The head is the event just recorded, never already signed.
+    assert checkpoint is not None  # noqa: S101
+    return checkpoint
+
+
+def _sign_head(private_key) -> AuditCheckpoint | None:
+    """Sign the head; call with the chain lock held."""
+    head = chain_head()
+    if head is None:
+        return None
+    sequence, head_hash = head
+    last_signed = (
+        AuditCheckpoint.objects.order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    if last_signed is not None and last_signed >= sequence:
+        return None
+    created_at = timezone.now()
+    message = checkpoint_message(
+        sequence=sequence,
+        head_hash=head_hash,
+        time=format_timestamp(created_at),
+    )
+    return AuditCheckpoint.objects.create(
+        sequence=sequence,
+        head_hash=head_hash,
+        created_at=created_at,
+        signature=sign(private_key, message),
+        key_id=key_id(private_key.public_key()),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit import views
+from audit import checkpoint_views, views
 
 app_name = "audit"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("verifications/", views.verification_list, name="verification-list"),
     path("verifications/run/", views.verification_run, name="verification-run"),
     path("checkpoints/", views.checkpoint_list, name="checkpoint-list"),
+    path(
+        "checkpoints/take/",
+        checkpoint_views.checkpoint_take,
+        name="checkpoint-take",
+    ),
     path(
         "checkpoints/public-key.pem",
         views.checkpoint_public_key,

@@ -3,6 +3,7 @@
 (``export_rows``). Who may read them is ``audit.access``."""
 
 from audit.access import (
+    CHECKPOINT_PERMISSION,
     EXPORT_PERMISSION,
     VERIFY_PERMISSION,
     VIEW_PERMISSION,
@@ -41,6 +42,7 @@ from audit.selectors.export_rows import (
 )
 
 __all__ = [
+    "CHECKPOINT_PERMISSION",
     "EXPORT_CHUNK_SIZE",
     "EXPORT_COLUMNS",
     "EXPORT_PERMISSION",
