@@ -14,7 +14,9 @@ Columns by kind (JSON keys, Parquet column names):
 
 A timestamp is an ISO 8601 text with a UTC offset, a number of seconds since
 the epoch, or (Parquet) a timestamp column with a time zone. Numbers must be
-finite: NaN and infinities are refused, null is how a value is missing.
+finite or missing: null and NaN are missing values (counted per feature), infinities
+are refused; a feature whose spec says ``"nullable": false`` refuses missing values,
+naming the rows.
 
 Every problem is reported per column (``fields``), naming the first bad row;
 nothing of a refused batch is stored. The normalised table names features

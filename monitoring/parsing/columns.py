@@ -70,15 +70,13 @@ class JsonColumn:
             array = np.asarray(
                 [np.nan if v is None else v for v in self.values], dtype=np.float64
             )
-        bad = ~np.isfinite(array)
-        if mask is not None:
-            bad &= ~mask
-        if bad.any():
-            index = int(np.flatnonzero(bad)[0])
+        infinite = np.isinf(array)
+        if infinite.any():
+            index = int(np.flatnonzero(infinite)[0])
             raise ColumnError(
                 f"Row {index}: {self.values[index]!r} is not a finite number."
             )
-        return pa.array(array, mask=mask)
+        return _missing_nan(array)
 
     def texts(self, *, integers: bool = True) -> pa.Array:
         allowed = {str, type(None)} | ({int} if integers else set())
@@ -143,15 +141,13 @@ class ArrowColumn:
         except pa.ArrowInvalid as error:
             raise ColumnError(str(error)) from error
         values = array.to_numpy(zero_copy_only=False)
-        bad = ~np.isfinite(values)
-        if array.null_count:
-            bad &= ~np.asarray(array.is_null())
-        if bad.any():
-            index = int(np.flatnonzero(bad)[0])
+        infinite = np.isinf(values)
+        if infinite.any():
+            index = int(np.flatnonzero(infinite)[0])
             raise ColumnError(
                 f"Row {index}: {float(values[index])!r} is not a finite number."
             )
-        return array
+        return _missing_nan(values)
 
     def texts(self, *, integers: bool = True) -> pa.Array:
         if pa.types.is_null(self.type):
@@ -183,6 +179,13 @@ class ArrowColumn:
         if self._is_number():
             return _epoch_seconds(self.numbers())
         raise ColumnError(f"Expected a timestamp column, got {self.type}.")
+
+
+def _missing_nan(values: np.ndarray) -> pa.Array:
+    """Float64 values with NaN as a missing value (null), as Parquet nulls are:
+    clients that write NaN for missing (NumPy, pandas, polars) lose nothing."""
+    mask = np.isnan(values)
+    return pa.array(values, mask=mask if mask.any() else None)
 
 
 def _epoch_seconds(seconds: pa.Array) -> pa.Array:

@@ -71,9 +71,10 @@ def normalise_columns(
     for name, kind in schema.features:
         try:
             column = columns[name]
-            arrays[FEATURE_PREFIX + name] = (
-                column.numbers() if kind == NUMERIC else column.texts()
-            )
+            array = column.numbers() if kind == NUMERIC else column.texts()
+            if name in schema.required_features and array.null_count:
+                raise ColumnError(_missing_rows_message(array))
+            arrays[FEATURE_PREFIX + name] = array
         except ColumnError as error:
             problems.add(name, error.message)
     for name in schema.segments:
@@ -106,6 +107,25 @@ def normalise_columns(
         _check_times(arrays["timestamp"], now, problems)
     problems.raise_if_any()
     return pa.table(arrays)
+
+
+MISSING_ROWS_SHOWN = 10
+
+
+def _missing_rows_message(array: pa.Array) -> str:
+    """Name the rows missing a value of a feature that may not be missing."""
+    rows = np.flatnonzero(np.asarray(array.is_null()))
+    shown = ", ".join(str(int(row)) for row in rows[:MISSING_ROWS_SHOWN])
+    more = (
+        f" and {rows.size - MISSING_ROWS_SHOWN:,} more"
+        if rows.size > MISSING_ROWS_SHOWN
+        else ""
+    )
+    label = "Row" if rows.size == 1 else "Rows"
+    return (
+        f"{label} {shown}{more}: missing (null or NaN), and the feature spec says "
+        "this feature is never missing (nullable: false)."
+    )
 
 
 def _fixed(rule: str, column, *, now: datetime) -> pa.Array:

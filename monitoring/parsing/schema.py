@@ -81,6 +81,9 @@ class Schema:
     kind: str
     features: tuple[tuple[str, str], ...] = ()  # (name, numeric|categorical)
     segments: tuple[str, ...] = ()
+    # Features whose spec says a value is always present (``"nullable": false``):
+    # a missing value (null or NaN) refuses the batch, naming the rows.
+    required_features: frozenset[str] = frozenset()
 
     @classmethod
     def for_kind(
@@ -97,9 +100,17 @@ class Schema:
             if isinstance(item, dict) and item.get("name")
         )
         names = {name for name, _ in features}
+        required = frozenset(
+            str(item["name"])
+            for item in feature_spec
+            if isinstance(item, dict)
+            and item.get("name")
+            and item.get("nullable", True) is False
+        )
         return cls(
             kind=kind,
             features=features,
+            required_features=required,
             segments=tuple(
                 str(name)
                 for name in segments

@@ -318,8 +318,89 @@ def test_a_future_timestamp_is_refused(world):
     assert monitoring_counts()["MonitoringBatch"] == 0
 
 
-@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
-def test_non_finite_numbers_are_refused(world, token):
+def _with_nan(rows: list[dict], *indexes: int) -> list[dict]:
+    return [
+        {**row, "income": float("nan") if i in indexes else row["income"]}
+        for i, row in enumerate(rows)
+    ]
+
+
+@pytest.mark.parametrize("layout", ["json", "parquet"])
+def test_nan_counts_as_a_missing_value(
+    world, rows, layout, django_capture_on_commit_callbacks
+):
+    # NumPy, pandas and polars write NaN for a missing float: one NaN used to
+    # refuse the whole batch ("nan is not a finite number").
+    with_nan = _with_nan(rows, 3, 7)
+    with django_capture_on_commit_callbacks(execute=True):
+        if layout == "json":
+            body = json_rows("b", with_nan)  # json.dumps writes NaN
+            assert b"NaN" in body
+            response = post_json(world.client, url(PREDICTIONS), body)
+        else:
+            body = parquet(with_nan)
+            response = post_parquet(world.client, url(PREDICTIONS), body, batch_id="b")
+    assert response.status_code == 202, response.json()
+    income = FeatureProfile.objects.get(window=_window(), feature="income")
+    assert (income.count, income.missing) == (38, 2)
+
+
+def _version_never_missing(world, feature: str) -> int:
+    """A new version whose feature spec says ``feature`` is never missing."""
+    from tests.models_registry import factories
+
+    spec = [
+        {"name": "income", "type": "numeric"},
+        {"name": "region", "type": "categorical"},
+    ]
+    spec = [
+        {**item, "nullable": False} if item["name"] == feature else item
+        for item in spec
+    ]
+    version = factories.make_version(
+        world.users.author, world.model, artifact={"feature_spec": spec}
+    )
+    return version.version
+
+
+@pytest.mark.parametrize("layout", ["json", "parquet"])
+def test_a_missing_value_of_a_never_missing_feature_names_the_rows(world, rows, layout):
+    number = _version_never_missing(world, "income")
+    with_missing = _with_nan(rows, 3, 7)
+    with_missing[11]["income"] = None
+    before = monitoring_counts()
+    if layout == "json":
+        body = json_rows("b", with_missing, version=number)
+        response = post_json(world.client, url(PREDICTIONS), body)
+    else:
+        response = post_parquet(
+            world.client,
+            url(PREDICTIONS),
+            parquet(with_missing),
+            batch_id="b",
+            version=number,
+        )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "income": [
+            "Rows 3, 7, 11: missing (null or NaN), and the feature spec says this "
+            "feature is never missing (nullable: false)."
+        ]
+    }
+    assert monitoring_counts() == before
+
+
+def test_the_rows_named_are_capped_at_ten(world, rows):
+    number = _version_never_missing(world, "income")
+    body = json_rows("b", _with_nan(rows, *range(15)), version=number)
+    response = post_json(world.client, url(PREDICTIONS), body)
+    assert response.status_code == 400
+    [message] = response.json()["fields"]["income"]
+    assert message.startswith("Rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 5 more: missing")
+
+
+@pytest.mark.parametrize("token", ["Infinity", "-Infinity"])
+def test_infinite_numbers_are_refused(world, token):
     rows = prediction_rows(3, start=hour_ago(2))
     body = (
         json_rows("b", rows)
@@ -425,9 +506,9 @@ def test_parquet_refusals_name_the_column(world):
         ],
         timestamp=pa.timestamp("us"),
     )
-    nan = parquet(
+    infinite = parquet(
         [
-            {**row, "income": float("nan") if i == 2 else row["income"]}
+            {**row, "income": float("inf") if i == 2 else row["income"]}
             for i, row in enumerate(rows)
         ]
     )
@@ -438,7 +519,7 @@ def test_parquet_refusals_name_the_column(world):
     )
     cases = {
         "naive": (naive, "timestamp", ambiguous),
-        "nan": (nan, "income", "Row 2: nan is not a finite number."),
+        "infinite": (infinite, "income", "Row 2: inf is not a finite number."),
         "text": (text, "income", "Expected a numeric column, got string."),
     }
     for batch_id, (body, field, message) in cases.items():
