@@ -16,6 +16,7 @@ from monitoring.drift.evaluation import (
     evaluate_window,
 )
 from monitoring.profiles import NumericProfile, Profile
+from monitoring.statistics import categorical_table
 
 _SEVERITY_RANK = {SEVERITY_NONE: 0, SEVERITY_WARNING: 1, SEVERITY_CRITICAL: 2}
 
@@ -66,16 +67,10 @@ def _range_violation_rate(training: Profile, serving: Profile) -> float | None:
         return None
     if isinstance(serving, NumericProfile):
         return (serving.below_range + serving.above_range) / serving.count
-    training_counts = dict(
-        zip(training.categories, training.counts.tolist(), strict=True)
-    )
-    unseen = sum(
-        count
-        for name, count in zip(serving.categories, serving.counts.tolist(), strict=True)
-        if count and training_counts.get(name, 0) == 0
-    )
-    if training.other == 0:
-        unseen += serving.other
+    _names, training_counts, serving_counts = categorical_table(training, serving)
+    # Columns the training data never had: its categories, and the buckets of
+    # its tail sketch that stayed empty (a lower bound when its tail was not).
+    unseen = int(serving_counts[training_counts == 0].sum())
     return unseen / serving.count
 
 

@@ -13,8 +13,8 @@ applied to a window in any order. Everything is plain NumPy and JSON: no Django.
 * ``NumericProfile`` — per-cell counts and per-cell sums of offsets on those
   bins, count, missing count, min, max, mean and M2 (Chan's parallel update).
 * ``CategoricalProfile`` — counts per category of a vocabulary fixed from the
-  reference (at most ``max_categories``), an ``__other__`` bucket and a missing
-  count.
+  reference (at most ``max_categories``), a tail sketch (the other categories
+  hashed into ``tail_buckets`` buckets) and a missing count.
 
 See docs/drift.md for the choice of bins and the error bounds they give. One
 module per kind (``numeric``, ``categorical``), and ``format`` for what both
@@ -26,12 +26,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from monitoring.profiles.categorical import CategoricalProfile
+from monitoring.profiles.categorical import (
+    DEFAULT_MAX_CATEGORIES,
+    DEFAULT_TAIL_BUCKETS,
+    CategoricalProfile,
+    top_categories,
+)
 from monitoring.profiles.numeric import NumericProfile
 from monitoring.statistics.binning import BinsMismatchError, NumericBins
 from monitoring.statistics.categorical import OTHER_CATEGORY
 
 __all__ = [
+    "DEFAULT_MAX_CATEGORIES",
+    "DEFAULT_TAIL_BUCKETS",
     "OTHER_CATEGORY",
     "BinsMismatchError",
     "CategoricalProfile",
@@ -40,6 +47,7 @@ __all__ = [
     "Profile",
     "merge_profiles",
     "profile_from_dict",
+    "top_categories",
 ]
 
 Profile = NumericProfile | CategoricalProfile

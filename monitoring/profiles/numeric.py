@@ -11,6 +11,7 @@ import numpy as np
 
 from monitoring.profiles.format import (
     PROFILE_FORMAT_VERSION,
+    format_version,
     int_array,
     non_negative_int,
     optional_float,
@@ -240,6 +241,7 @@ class NumericProfile:
     ) -> NumericProfile:
         if data.get("kind") != cls.kind:
             raise ValueError(f"not a numeric profile: kind={data.get('kind')!r}")
+        format_version(data)
         try:
             if bins is None:
                 if "bins" not in data:

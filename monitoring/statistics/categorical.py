@@ -16,8 +16,28 @@ from monitoring.statistics.significance import chi2_contingency_2xk
 if TYPE_CHECKING:  # profiles import this package; no import back at run time
     from monitoring.profiles import CategoricalProfile
 
-# Name of the bucket holding values outside a profile's vocabulary.
+# Name of the values outside a profile's vocabulary (its tail), taken together.
 OTHER_CATEGORY = "__other__"
+
+
+def tail_label(bucket: int) -> str:
+    """The column name of one tail bucket in ``categorical_table``."""
+    return f"{OTHER_CATEGORY}[{bucket}]"
+
+
+def _tail_columns(
+    reference: CategoricalProfile, current: CategoricalProfile
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The tails side by side: one column per bucket when both profiles keep
+    the same sketch, else one ``__other__`` column (a format-1 profile)."""
+    if reference.tail_buckets and reference.tail_buckets == current.tail_buckets:
+        names = [tail_label(index) for index in range(reference.tail_buckets)]
+        return names, reference.tail, current.tail
+    return (
+        [OTHER_CATEGORY],
+        np.asarray([reference.other], dtype=np.int64),
+        np.asarray([current.other], dtype=np.int64),
+    )
 
 
 def categorical_table(
@@ -26,7 +46,9 @@ def categorical_table(
     """Align both profiles by category name: (names, reference counts, current).
 
     Names are the reference's categories, then those only the current profile
-    has, then ``__other__``; categories empty on both sides are left out.
+    has, then the tail: one column per bucket of the tail sketch
+    (``__other__[k]``), or one ``__other__`` column for profiles without one.
+    Columns empty on both sides are left out.
     """
     if (
         getattr(reference, "kind", None) != "categorical"
@@ -37,12 +59,14 @@ def categorical_table(
     known = set(names)
     names.extend(name for name in current.categories if name not in known)
     position = {name: index for index, name in enumerate(names)}
-    ref_counts = np.zeros(len(names) + 1, dtype=np.int64)
-    cur_counts = np.zeros(len(names) + 1, dtype=np.int64)
+    tail_names, ref_tail, cur_tail = _tail_columns(reference, current)
+    ref_counts = np.zeros(len(names), dtype=np.int64)
+    cur_counts = np.zeros(len(names), dtype=np.int64)
     ref_counts[: len(reference.categories)] = reference.counts
     cur_counts[[position[name] for name in current.categories]] = current.counts
-    ref_counts[-1], cur_counts[-1] = reference.other, current.other
-    names.append(OTHER_CATEGORY)
+    names.extend(tail_names)
+    ref_counts = np.concatenate((ref_counts, ref_tail))
+    cur_counts = np.concatenate((cur_counts, cur_tail))
     seen = (ref_counts + cur_counts) > 0
     return (
         [name for name, keep in zip(names, seen, strict=True) if keep],
@@ -51,13 +75,29 @@ def categorical_table(
     )
 
 
+def unseen_share(
+    reference_counts: np.ndarray, current_counts: np.ndarray
+) -> float | None:
+    """Share of the current values in columns the reference never had.
+
+    With a tail sketch this is exact when the reference's vocabulary holds all
+    of its categories, and a lower bound otherwise (a new category that shares a
+    bucket with a reference one is not told apart from it).
+    """
+    total = float(current_counts.sum())
+    if total <= 0:
+        return None
+    return float(current_counts[reference_counts == 0].sum()) / total
+
+
 def categorical_statistics(
     reference: CategoricalProfile,
     current: CategoricalProfile,
     *,
     psi_epsilon: float = DEFAULT_PSI_EPSILON,
 ) -> dict[str, float]:
-    """Chi-square contingency test, Jensen-Shannon distance and PSI."""
+    """Chi-square contingency test, Jensen-Shannon distance, PSI and the share
+    of current values in categories the reference never had."""
     _names, ref_counts, cur_counts = categorical_table(reference, current)
     if ref_counts.sum() == 0 or cur_counts.sum() == 0:
         raise ValueError("both profiles need at least one non-missing value")
@@ -68,4 +108,5 @@ def categorical_statistics(
         "chi2_pvalue": pvalue,
         "jensenshannon": jensen_shannon_distance(ref_counts, cur_counts),
         "psi": psi(ref_counts, cur_counts, epsilon=psi_epsilon),
+        "unseen_share": unseen_share(ref_counts, cur_counts) or 0.0,
     }

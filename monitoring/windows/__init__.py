@@ -7,7 +7,7 @@ a pure function of the batch table and the window's reference.
 
 Windows are hours in UTC. Numeric features are profiled on the bins of the
 window's reference, categorical features on its vocabulary (values it did not
-have count as ``__other__``); latency on fixed logarithmic bins (0.01 ms to
+have count in its tail sketch); latency on fixed logarithmic bins (0.01 ms to
 10 minutes, 400 bins: a percentile read off them is within 2.1 % of the
 recorded value); scores on the reference's score bins, or 100 equal bins on
 [0, 1] when the reference had no score.

@@ -9,8 +9,16 @@ import numpy as np
 import pyarrow as pa
 
 from monitoring.parsing import CATEGORICAL, FEATURE_PREFIX, NUMERIC
-from monitoring.profiles import NumericBins, NumericProfile, Profile, profile_from_dict
-from monitoring.windows.slices import categorical_profile, value_counts
+from monitoring.profiles import (
+    DEFAULT_MAX_CATEGORIES,
+    CategoricalProfile,
+    NumericBins,
+    NumericProfile,
+    Profile,
+    profile_from_dict,
+    top_categories,
+)
+from monitoring.windows.slices import value_counts
 
 DEFAULT_SCORE_BINS = NumericBins(
     edges=np.linspace(0.0, 1.0, 101), tail_scale=0.01, tail_bins=20
@@ -77,9 +85,11 @@ def build_reference(
                 profile = NumericProfile.from_reference(values)
         else:
             counted, missing = value_counts(column)
-            ranked = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
-            vocabulary = tuple(name for name, _ in ranked[:100])
-            profile = categorical_profile(counted, missing, vocabulary)
+            profile = CategoricalProfile.from_counts(
+                counted,
+                top_categories(counted, DEFAULT_MAX_CATEGORIES),
+                missing=missing,
+            )
         profiles[name] = profile.to_dict()
     score = None
     if "score" in table.column_names:

@@ -8,7 +8,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from monitoring.profiles import (
-    CategoricalProfile,
     NumericBins,
     NumericProfile,
     Profile,
@@ -38,32 +37,19 @@ def value_counts(array: pa.Array) -> tuple[dict[str, int], int]:
     )
 
 
-def categorical_profile(
-    counted: dict[str, int], missing: int, categories: tuple[str, ...]
-) -> CategoricalProfile:
-    counted = dict(counted)
-    counts = [counted.pop(name, 0) for name in categories]
-    return CategoricalProfile(
-        categories=categories,
-        counts=np.asarray(counts, dtype=np.int64),
-        other=sum(counted.values()),
-        missing=missing,
-    )
-
-
 def feature_profile(array: pa.Array, reference: Profile) -> Profile:
     if isinstance(reference, NumericProfile):
         return NumericProfile.from_values(
             array.to_numpy(zero_copy_only=False), reference.bins
         )
     counted, missing = value_counts(array)
-    return categorical_profile(counted, missing, reference.categories)
+    return reference.profile_counts(counted, missing=missing)
 
 
 def empty_like(reference: Profile) -> Profile:
     if isinstance(reference, NumericProfile):
         return NumericProfile.empty(reference.bins)
-    return CategoricalProfile.empty(reference.categories)
+    return reference.empty_like()
 
 
 def quantile(profile: NumericProfile | None, q: float) -> float | None:

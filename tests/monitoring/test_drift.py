@@ -22,11 +22,13 @@ from monitoring.drift import (
     evaluate_window,
 )
 from monitoring.profiles import (
+    DEFAULT_TAIL_BUCKETS,
     BinsMismatchError,
     CategoricalProfile,
     NumericBins,
     NumericProfile,
 )
+from monitoring.profiles.categorical import tail_bucket
 from monitoring.statistics import (
     KS_EXACT_MAX_N,
     adjust_pvalues,
@@ -268,15 +270,94 @@ class TestCategoricalStatistics:
         assert ref_counts.tolist() == [1, 2, 1, 0]
         assert cur_counts.tolist() == [1, 1, 0, 2]
 
-    def test_unseen_values_land_in_other_and_are_counted(self):
+    def test_unseen_values_land_in_the_tail_and_are_counted(self):
         ref = CategoricalProfile.from_reference(["a"] * 90 + ["b"] * 10)
         cur = CategoricalProfile.from_values(
             ["a"] * 50 + ["brand-new"] * 50, ref.categories
         )
         names, _, cur_counts = categorical_table(ref, cur)
-        assert names == ["a", "b", "__other__"]
+        bucket = tail_bucket("brand-new", DEFAULT_TAIL_BUCKETS)
+        assert names == ["a", "b", f"__other__[{bucket}]"]
         assert cur_counts.tolist() == [50, 0, 50]
-        assert categorical_statistics(ref, cur)["chi2_pvalue"] < 1e-10
+        statistics = categorical_statistics(ref, cur)
+        assert statistics["chi2_pvalue"] < 1e-10
+        assert statistics["unseen_share"] == 0.5
+
+
+def _long_tail_case(seed: int = 14, size: int = 10_000):
+    """400 categories (Zipf-like, 16 % of the mass outside the top 100); the
+    current window moves mass between rare categories only: ranks 101-250 gain
+    60 %, ranks 251-400 lose 60 %, the tail's total and the top 100 unchanged."""
+    g = generator(seed)
+    names = np.array([f"c{rank:03d}" for rank in range(400)], dtype=object)
+    weights = 1 / np.arange(1, 401) ** 1.1
+    weights /= weights.sum()
+    drifted = weights.copy()
+    drifted[100:250] *= 1.6
+    drifted[250:] *= 0.4
+    drifted[100:] *= weights[100:].sum() / drifted[100:].sum()
+    return names[g.choice(400, size, p=weights)], names[g.choice(400, size, p=drifted)]
+
+
+def _scipy_on_raw(reference, current):
+    names = np.union1d(reference, current)
+    table = np.stack(
+        [
+            [np.count_nonzero(side == name) for name in names]
+            for side in (reference, current)
+        ]
+    )
+    return stats.chi2_contingency(table)
+
+
+class TestLongTail:
+    """Drift that lives only in rare categories (issue #14, item 5)."""
+
+    def test_drift_among_400_categories_matches_scipy_on_the_raw_categories(self):
+        reference, current = _long_tail_case()
+        expected = _scipy_on_raw(reference, current)
+        ref = CategoricalProfile.from_reference(reference)
+        cur = CategoricalProfile.from_values(current, ref.categories)
+        result = categorical_statistics(ref, cur)
+        # The top 500 are counted exactly: the same table as SciPy's.
+        assert expected.pvalue < 1e-6
+        assert result["chi2_pvalue"] == pytest.approx(expected.pvalue, rel=1e-9)
+        assert result["chi2_dof"] == expected.dof
+        verdict = evaluate_window(
+            {"city": ref}, {"city": cur}, DriftConfig(categorical_method="chi2")
+        )[0]
+        assert (verdict.drifted, verdict.severity) == (True, "critical")
+
+    def test_the_tail_sketch_sees_the_drift_beyond_the_vocabulary(self):
+        reference, current = _long_tail_case()
+        ref = CategoricalProfile.from_reference(reference, max_categories=100)
+        cur = CategoricalProfile.from_values(current, ref.categories)
+        lumped_ref = CategoricalProfile.from_reference(
+            reference, max_categories=100, tail_buckets=0
+        )
+        lumped_cur = CategoricalProfile.from_values(
+            current, lumped_ref.categories, tail_buckets=0
+        )
+        # One __other__ bucket hides it (what format-1 profiles did) ...
+        assert categorical_statistics(lumped_ref, lumped_cur)["chi2_pvalue"] > 0.5
+        # ... the hashed tail does not, with fewer degrees of freedom than SciPy.
+        sketched = categorical_statistics(ref, cur)
+        assert sketched["chi2_pvalue"] < 0.01
+        assert 300 <= sketched["chi2_dof"] < _scipy_on_raw(reference, current).dof
+
+    def test_a_new_category_keeps_its_degree_of_freedom(self):
+        reference, current = _long_tail_case(seed=3)
+        current = np.concatenate((current, np.array(["brand-new"] * 40, dtype=object)))
+        expected = _scipy_on_raw(reference, current)
+        ref = CategoricalProfile.from_reference(reference)
+        cur = CategoricalProfile.from_values(current, ref.categories)
+        result = categorical_statistics(ref, cur)
+        assert result["chi2_dof"] == expected.dof
+        assert result["chi2_pvalue"] == pytest.approx(expected.pvalue, rel=1e-9)
+        # brand-new, and the rare categories the reference sample never drew
+        never_seen = ~np.isin(current, reference)
+        assert result["unseen_share"] == pytest.approx(never_seen.mean(), rel=1e-12)
+        assert never_seen.sum() > 40
 
     def test_no_drift_false_alarm_rate_is_nominal(self):
         """200 no-drift repetitions, 1,000 rows a side, five categories.

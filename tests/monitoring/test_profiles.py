@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from monitoring.profiles import (
+    DEFAULT_TAIL_BUCKETS,
     OTHER_CATEGORY,
     BinsMismatchError,
     CategoricalProfile,
@@ -18,6 +19,7 @@ from monitoring.profiles import (
     merge_profiles,
     profile_from_dict,
 )
+from monitoring.statistics import categorical_table
 
 
 def rng(seed=0):
@@ -407,6 +409,66 @@ class TestCategoricalProfile:
         data.update(change)
         with pytest.raises(ValueError, match=message):
             CategoricalProfile.from_dict(data)
+
+    def test_the_tail_sketch_is_bounded_and_merges_exactly(self):
+        generator = rng(11)
+        names = np.array([f"id-{i}" for i in range(5_000)], dtype=object)
+        reference = CategoricalProfile.from_reference(
+            names[generator.integers(0, 5_000, 20_000)], max_categories=50
+        )
+        assert len(reference.categories) == 50
+        assert reference.tail_buckets == DEFAULT_TAIL_BUCKETS
+        parts = [names[generator.integers(0, 5_000, size)] for size in (700, 3)]
+        a, b = (
+            CategoricalProfile.from_values(part, reference.categories) for part in parts
+        )
+        whole = CategoricalProfile.from_values(
+            np.concatenate(parts), reference.categories
+        )
+        assert a.merge(b).to_dict() == whole.to_dict() == b.merge(a).to_dict()
+        assert whole.tail.sum() == whole.other == 703 - whole.counts.sum()
+        stored = whole.to_dict()
+        assert len(stored["tail"]) <= DEFAULT_TAIL_BUCKETS
+        assert len(json.dumps(reference.to_dict())) < 8_000
+
+    def test_a_format_1_profile_still_loads_and_compares(self):
+        stored = {
+            "kind": "categorical",
+            "version": 1,
+            "categories": ["a", "b"],
+            "counts": [5, 3],
+            "other": 2,
+            "missing": 1,
+        }
+        reference = profile_from_dict(stored)
+        assert (reference.tail_buckets, reference.other, reference.count) == (0, 2, 10)
+        window = reference.profile_counts({"a": 4, "zz": 6}, missing=0)
+        assert (window.tail_buckets, window.other) == (0, 6)
+        names, _, current = categorical_table(reference, window)
+        assert names == ["a", "b", OTHER_CATEGORY]
+        assert current.tolist() == [4, 0, 6]
+        assert profile_from_dict(window.to_dict()).to_dict() == window.to_dict()
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"version": 3}, "format version 3"),
+            ({"tail": [[300, 1]]}, "out of range"),
+            ({"tail": [[1, -1]]}, "must not be negative"),
+            ({"other": 5}, "sum of the tail"),
+        ],
+    )
+    def test_from_dict_rejects_a_corrupt_tail(self, change, message):
+        data = CategoricalProfile.from_values(["a", "q"], ("a",)).to_dict()
+        data.update(change)
+        with pytest.raises(ValueError, match=message):
+            CategoricalProfile.from_dict(data)
+
+    def test_merge_refuses_different_tail_sketches(self):
+        first = CategoricalProfile.from_values(["a"], ("a",))
+        second = CategoricalProfile.from_values(["a"], ("a",), tail_buckets=0)
+        with pytest.raises(BinsMismatchError):
+            first.merge(second)
 
     def test_unknown_kind_is_rejected(self):
         with pytest.raises(ValueError, match="unknown profile kind"):
