@@ -543,7 +543,14 @@ LOGGING = {
             "filters": ["refusals_untraced"],
         }
     },
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # Tasks run in the web process (no broker): one "succeeded" line per task
+        # would bury the demo's own output; failures are still logged.
+        "celery.app.trace": {
+            "level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 # A refused CSRF check answers with the portal's styled 403 page (JSON under /api/).

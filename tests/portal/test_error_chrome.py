@@ -115,3 +115,14 @@ def test_eager_tasks_raise_no_broker_hostname_warning():
     )
     assert result.returncode == 0, result.stderr
     assert "No hostname was supplied" not in result.stderr
+
+
+def test_eager_tasks_do_not_log_a_line_each():
+    probe = (
+        "import logging, django; django.setup(); "
+        "print(logging.getLogger('celery.app.trace').getEffectiveLevel())"
+    )
+    eager = _run(["-c", probe], DEBUG="1")
+    assert eager.stdout.split()[-1] == str(logging.WARNING), eager.stderr
+    worker = _run(["-c", probe], DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/9")
+    assert worker.stdout.split()[-1] == str(logging.INFO), worker.stderr

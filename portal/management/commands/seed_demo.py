@@ -9,6 +9,9 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from approvals.demo import seed_approvals_demo
+from audit.models import AuditCheckpoint
+from audit.services import audit_checkpoint_create
+from audit.signing import AuditSigningKeyUnavailable
 from kernel import roles
 from kernel.models import Team
 from models_registry.demo import seed_registry_demo
@@ -88,15 +91,55 @@ class Command(BaseCommand):
             summary = seed_registry_demo()
             summary += seed_approvals_demo()
             summary += seed_monitoring_demo()
-        _write_credentials(credentials_path, known)
-        self.stdout.write("Demo people (username / password / role):")
-        for username, role, team_slug, _ in DEMO_PEOPLE:
-            team = f", team {team_slug}" if team_slug else ""
-            self.stdout.write(f"  {username:<8} {known[username]:<18} {role}{team}")
-        self.stdout.write(f"(also kept in {credentials_path})")
+        checkpoint_line = _checkpoint_demo()
+        descriptions = {
+            username: _role_text(role, team_slug)
+            for username, role, team_slug, _ in DEMO_PEOPLE
+        }
+        _write_credentials(credentials_path, known, descriptions)
         self.stdout.write("Demo records:")
         for line in summary:
             self.stdout.write(line)
+        self.stdout.write(checkpoint_line)
+        mail_line = _mail_line()
+        if mail_line:
+            self.stdout.write(mail_line)
+        # Last, where a newcomer looks: who to sign in as, with which password.
+        self.stdout.write("")
+        self.stdout.write("Demo people (username / password / role):")
+        for username, _, _, _ in DEMO_PEOPLE:
+            self.stdout.write(
+                f"  {username:<8} {known[username]:<18} {descriptions[username]}"
+            )
+        self.stdout.write(f"(also kept in {credentials_path})")
+        self.stdout.write(f"Sign in at {settings.PORTAL_BASE_URL}/login/")
+
+
+def _role_text(role: str, team_slug: str | None) -> str:
+    label = roles.ROLE_LABELS.get(role, role)
+    return f"{label}, team {team_slug}" if team_slug else label
+
+
+def _checkpoint_demo() -> str:
+    """Sign the chain's head, so the auditor's checkpoints page has one."""
+    try:
+        audit_checkpoint_create()
+    except AuditSigningKeyUnavailable as error:
+        return f"  audit: no signed checkpoint ({error.message})"
+    newest = AuditCheckpoint.objects.order_by("-sequence").first()
+    if newest is None:
+        return "  audit: the log is empty, nothing to sign"
+    return f"  audit: chain signed up to event {newest.sequence} (signed checkpoint)"
+
+
+def _mail_line() -> str | None:
+    """Where the demo's notification e-mails went, when they went to files."""
+    if not settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        return None
+    return (
+        f"  e-mail: notifications are written to files in {settings.EMAIL_FILE_PATH}"
+        " (set EMAIL_URL to send them)"
+    )
 
 
 def _credentials_path() -> Path:
@@ -114,15 +157,21 @@ def _credentials_path() -> Path:
 
 
 def _read_credentials(path: Path) -> dict[str, str]:
+    """Username → password, from lines ``username password [role …]``."""
     if not path.is_file():
         return {}
-    pairs = (line.split(maxsplit=1) for line in path.read_text().splitlines() if line)
-    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+    pairs = (line.split(maxsplit=2) for line in path.read_text().splitlines() if line)
+    return {pair[0]: pair[1] for pair in pairs if len(pair) >= 2}
 
 
-def _write_credentials(path: Path, credentials: dict[str, str]) -> None:
+def _write_credentials(
+    path: Path, credentials: dict[str, str], descriptions: dict[str, str]
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "".join(f"{user} {password}\n" for user, password in credentials.items())
+        "".join(
+            f"{user} {password} {descriptions.get(user, '')}".rstrip() + "\n"
+            for user, password in credentials.items()
+        )
     )
     path.chmod(0o600)
