@@ -135,7 +135,7 @@ def _request_context(
     )
     card = detail.card
     policy = item.policy_snapshot
-    return {
+    context = {
         "item": item,
         "page_label": f"Request #{item.pk}",
         "detail": detail,
@@ -163,6 +163,11 @@ def _request_context(
         "gate_error": _gate_error(gate_error),
         "may_validate": approvals_access.may_validate(request.user, version),
     }
+    # The panel beside the summary: the forms, or why a decision was refused.
+    context["decision_panel"] = bool(
+        detail.can_decide or detail.can_cancel or gate_error
+    )
+    return context
 
 
 def _gate_error(error: GateFailed | None) -> dict | None:
@@ -234,6 +239,7 @@ def request_decide(request, id: int):
     if not detail.can_decide:
         # Closed or decided meanwhile: say why, and show no form.
         context["closed_error"] = form.non_field_errors()
+        context["decision_panel"] = True
     return render(request, "approvals/request_detail.html", context, status=status)
 
 

@@ -127,7 +127,12 @@ def test_rollback_confirmation_names_the_target_artifact(client, world, two):
     assert f'<code class="wrap" id="target-sha256">{first.artifact_sha256}</code>' in (
         page
     )
-    assert f"Roll back to artifact {first.artifact_sha256[:12]}…" in page
+    # The button names the version people know, not an artifact hash.
+    assert (
+        f'<button type="submit" class="danger">Roll back to v{first.version.version}'
+        "</button>" in page
+    )
+    assert "Roll back to artifact" not in page
     assert 'name="reason"' in page
     assert not Deployment.objects.filter(status=DeploymentStatus.ROLLED_BACK).exists()
 

@@ -137,7 +137,7 @@ def test_reviewer_journey(server, browser, screenshots, journey):
     assert page.locator("#target-sha256").inner_text() == v1.artifact.sha256
     page.get_by_label("Reason").fill("Canary error rate doubled (incident 4711).")
     screenshots(page, "rollback-confirmation")
-    page.get_by_role("button", name=re.compile(r"^Roll back to artifact ")).click()
+    page.get_by_role("button", name=f"Roll back to v{v1.version}").click()
 
     # The timeline shows the rollback, and v1 at full traffic still live.
     page.get_by_role("heading", name=f"Deployments of {model.title}").wait_for()
