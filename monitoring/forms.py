@@ -23,6 +23,23 @@ class DashboardForm(forms.Form):
         self.fields["feature"].choices = [(name, name) for name in features]
 
 
+class StatisticsWindowForm(forms.Form):
+    """Which checked window the statistics table shows (the period and feature
+    ride along as hidden fields)."""
+
+    days = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    feature = forms.CharField(widget=forms.HiddenInput, required=False)
+    window = forms.TypedChoiceField(
+        choices=(), coerce=int, required=False, label="Checked window"
+    )
+
+    def __init__(self, *args, windows=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["window"].choices = [
+            (pk, f"{start:%Y-%m-%d %H:%M} UTC") for pk, start in windows
+        ]
+
+
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),

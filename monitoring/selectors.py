@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,6 +38,8 @@ from monitoring.errors import (
 from monitoring.models import (
     Alert,
     AlertStatus,
+    Check,
+    CheckResult,
     FeatureProfile,
     MonitoringBatch,
     MonitoringDay,
@@ -122,18 +133,32 @@ def window_list(
     )
     if version is not None:
         windows = windows.filter(target__version__version=version)
-    return windows.only(
-        "start",
-        "prediction_count",
-        "label_count",
-        "latency_p50",
-        "latency_p95",
-        "latency_p99",
-        "score_mean",
-        "checked_at",
-        "drift",
-        "summary",
-    ).order_by("start", "pk")
+    results = CheckResult.objects.only(
+        "window_id",
+        "kind",
+        "subject",
+        "status",
+        "severity",
+        "score",
+        "threshold",
+        "details",
+    ).order_by("kind", "subject")
+    return (
+        windows.prefetch_related(Prefetch("check_results", queryset=results))
+        .only(
+            "start",
+            "prediction_count",
+            "label_count",
+            "latency_p50",
+            "latency_p95",
+            "latency_p99",
+            "score_mean",
+            "checked_at",
+            "drift",
+            "summary",
+        )
+        .order_by("start", "pk")
+    )
 
 
 def target_of(deployment: Deployment) -> MonitoringTarget | None:
@@ -220,6 +245,11 @@ class Dashboard:
     open_alerts: int = 0
     baseline: dict[str, float] = field(default_factory=dict)
     error_budget: ErrorBudget | None = None
+    # The window whose statistics the table under the heatmap shows (the
+    # latest checked one unless a person picked another), and its results.
+    statistics_window: datetime | None = None
+    statistics: list[CheckResult] = field(default_factory=list)
+    checked_windows: list[tuple[int, datetime]] = field(default_factory=list)
 
 
 def dashboard(
@@ -228,6 +258,7 @@ def dashboard(
     deployment_id: int,
     days: int = 7,
     feature: str | None = None,
+    window_id: int | None = None,
     now: datetime | None = None,
 ) -> Dashboard:
     """Everything the monitoring page of a deployment shows."""
@@ -248,10 +279,16 @@ def dashboard(
     latest = (
         MonitoringWindow.objects.filter(target=target, checked_at__isnull=False)
         .order_by("-start")
-        .values_list("summary", "drift")
+        .values_list("pk", "start", "summary", "drift")
         .first()
     )
-    board.latest_summary, board.latest_drift = latest or (None, None)
+    latest_id, latest_start, board.latest_summary, board.latest_drift = latest or (
+        None,
+        None,
+        None,
+        None,
+    )
+    _add_statistics(board, target, window_id, (latest_id, latest_start))
     _add_distribution(board, target, feature, now)
     board.alerts = list(
         _alerts_base()
@@ -262,6 +299,33 @@ def dashboard(
     board.baseline = baseline_metrics(target.version_id)
     board.error_budget = error_budget(target, now=now)
     return board
+
+
+def _add_statistics(
+    board: Dashboard,
+    target: MonitoringTarget,
+    window_id: int | None,
+    latest: tuple[int | None, datetime | None],
+) -> None:
+    """The drift results of one checked window: the one asked for when it is
+    a checked window of this period, else the latest checked one."""
+    board.checked_windows = [
+        (point["pk"], point["start"])
+        for point in reversed(board.windows)
+        if point.get("pk") is not None and point.get("checked_at") is not None
+    ]
+    chosen = dict(board.checked_windows)
+    pk, start = latest
+    if window_id in chosen:
+        pk, start = window_id, chosen[window_id]
+    if pk is None:
+        return
+    board.statistics_window = start
+    board.statistics = list(
+        CheckResult.objects.filter(
+            window_id=pk, kind__in=(Check.DATA_DRIFT, Check.PREDICTION_DRIFT)
+        ).order_by("kind", "subject")
+    )
 
 
 def _hourly_points(target: MonitoringTarget, since: datetime) -> list[dict[str, Any]]:
@@ -278,6 +342,7 @@ def _hourly_points(target: MonitoringTarget, since: datetime) -> list[dict[str, 
             "latency_p95",
             "latency_p99",
             "drift",
+            "checked_at",
             # The checks' numbers ("kpi_means": the window has a "kpis"
             # column of raw sums already).
             performance=KeyTransform("performance", "summary"),

@@ -204,6 +204,46 @@ class AcknowledgedOutput(AlertOutput):
         return self.context.get("retrain_problem")
 
 
+class WindowCheckOutput(serializers.Serializer):
+    """One check's verdict on one subject of a window, with every number it
+    was taken on."""
+
+    check = serializers.CharField(
+        source="kind",
+        help_text="data_drift, prediction_drift, skew, concept_drift, latency, "
+        "kpi or fairness",
+    )
+    subject = serializers.CharField(
+        help_text="The feature (drift, skew), metric, KPI or attribute; empty "
+        "for window-wide checks."
+    )
+    status = serializers.CharField(
+        help_text="ok, insufficient_data, no_reference, no_baseline or no_data"
+    )
+    severity = serializers.CharField(help_text="none, warning or critical")
+    score = serializers.FloatField(
+        allow_null=True, help_text="The number the verdict was taken on."
+    )
+    threshold = serializers.FloatField(
+        allow_null=True, help_text="The warning threshold it was compared with."
+    )
+    details = serializers.JSONField(
+        help_text="Everything the check computed. Drift checks: `method` (the "
+        "deciding statistic), `kind` (numeric or categorical), `statistics` "
+        "(numeric: wasserstein (W1 over the reference std), wasserstein_distance, "
+        "reference_std, ks, ks_error_bound, ks_pvalue, jensenshannon, psi, "
+        "mean_difference, out_of_range_rate; categorical: chi2, chi2_dof, "
+        "chi2_pvalue, jensenshannon, psi, unseen_share), `p_value` (KS or "
+        "chi-square), `corrected_p_value` (after the multiple-testing correction "
+        "over the window's features), `critical_threshold`, `reference_count`, "
+        "`current_count` (non-missing values), `current_missing` and "
+        "`missing_rate`. Other checks: their own numbers (skew: missing-rate "
+        "difference and range violations; performance, latency, KPI and "
+        "fairness: the metric, its baseline or target and the gap). See "
+        "docs/drift.md."
+    )
+
+
 class WindowOutput(serializers.Serializer):
     start = serializers.DateTimeField()
     predictions = serializers.IntegerField(source="prediction_count")
@@ -215,6 +255,13 @@ class WindowOutput(serializers.Serializer):
     checked_at = serializers.DateTimeField(allow_null=True)
     drift = serializers.JSONField(help_text="{feature: drift score} of the checks")
     summary = serializers.JSONField()
+    checks = WindowCheckOutput(
+        source="check_results",
+        many=True,
+        help_text="Every check of the window, every feature included (passing "
+        "ones too), with all the statistics it computed; empty until the window "
+        "is checked.",
+    )
 
 
 class WindowFilters(serializers.Serializer):

@@ -15,8 +15,14 @@ from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
 from kernel.guards import is_digits
 from kernel.pages import add_service_errors, service_errors_as_http
-from monitoring import access, charts, selectors
-from monitoring.forms import AcknowledgeForm, DashboardForm, LabelForm, ResolveForm
+from monitoring import access, charts, evidence, selectors
+from monitoring.forms import (
+    AcknowledgeForm,
+    DashboardForm,
+    LabelForm,
+    ResolveForm,
+    StatisticsWindowForm,
+)
 from monitoring.models import AlertStatus, ReviewStatus
 from monitoring.services import alerts as alert_services
 from monitoring.services.review import review_item_label
@@ -42,17 +48,35 @@ def dashboard(request, id: int):
     # drifted one (the selector checks the feature against the reference).
     raw_days = request.GET.get("days", "")
     days = int(raw_days) if is_digits(raw_days) else 7
+    raw_window = request.GET.get("window", "")
     board = selectors.dashboard(
         actor=request.user,
         deployment_id=id,
         days=days,
         feature=request.GET.get("feature") or None,
+        window_id=int(raw_window) if is_digits(raw_window) else None,
     )
     deployment = board.deployment
     model = deployment.model
     form = DashboardForm(
         initial={"days": board.days, "feature": board.feature},
         features=board.features,
+    )
+    windows_form = StatisticsWindowForm(
+        initial={
+            "days": board.days,
+            "feature": board.feature,
+            "window": next(
+                (
+                    pk
+                    for pk, start in board.checked_windows
+                    if start == board.statistics_window
+                ),
+                None,
+            ),
+        },
+        windows=board.checked_windows,
+        auto_id="statistics-%s",
     )
     figures = charts.dashboard_figures(board, model) if board.target else {}
     context = {
@@ -65,6 +89,8 @@ def dashboard(request, id: int):
             for name, figure in figures.items()
         },
         "summaries": charts.summary_text(board),
+        "windows_form": windows_form,
+        "statistics_tables": evidence.drift_tables(board.statistics),
         "window_count": len(board.windows),
     }
     return render(request, "monitoring/dashboard.html", context)

@@ -276,3 +276,58 @@ def test_the_dashboard_shows_the_30_day_latency_error_budget(world, client):
         start=hour_ago(4) - timedelta(days=31)
     )
     assert error_budget(target).requests == 300
+
+
+def _statistics_section(html: str) -> str:
+    return html[html.index('id="statistics"') : html.index('id="distribution-heading"')]
+
+
+def test_a_table_under_the_heatmap_shows_every_statistic_of_the_latest_window(
+    world, client
+):
+    _fill(world, hours=2)
+    from monitoring.models import CheckResult, MonitoringWindow
+
+    latest = MonitoringWindow.objects.order_by("-start").first()
+    region = CheckResult.objects.get(window=latest, kind="data_drift", subject="region")
+    client.force_login(world.users.auditor)
+    html = client.get(_dashboard(world)[0]).content.decode()
+    section = _statistics_section(html)
+    assert f"window starting {latest.start:%Y-%m-%d %H:%M} UTC" in section
+    for label in (
+        "KS p-value",
+        "Wasserstein / reference std",
+        "PSI",
+        "Chi-square p-value",
+        "Chi-square degrees of freedom",
+        "Share in categories the reference never had",
+    ):
+        assert f">{label}</th>" in section, label
+    chi2 = region.details["statistics"]["chi2_pvalue"]
+    assert (f"{chi2:.4f}" if chi2 >= 1e-3 else f"{chi2:.2e}") in section
+    assert "ks_pvalue" not in section
+    assert "chi2_dof" not in section
+
+
+def test_the_table_shows_the_window_picked_and_missing_values(world, client):
+    _fill(world, hours=2)
+    rows = prediction_rows(60, start=hour_ago(6), seed=9)
+    for row in rows[:6]:
+        row["income"] = float("nan")
+    ingest(world, rows, "with-nan")
+    check_all()
+    from monitoring.models import MonitoringWindow
+
+    picked = MonitoringWindow.objects.get(start=hour_ago(6))
+    client.force_login(world.users.requester)
+    path, _ = _dashboard(world)
+    html = client.get(path, {"window": picked.pk}).content.decode()
+    section = _statistics_section(html)
+    assert f"window starting {picked.start:%Y-%m-%d %H:%M} UTC" in section
+    assert f'<option value="{picked.pk}" selected>' in section
+    assert '<td class="number">6 <span class="help-inline">(10.00%)</span></td>' in (
+        section
+    )
+    # A window of another deployment, or none at all, falls back to the latest.
+    other = client.get(path, {"window": 999_999}).content.decode()
+    assert f"window starting {hour_ago(3):%Y-%m-%d %H:%M} UTC" in other

@@ -27,7 +27,10 @@ def drift_config_for(config) -> DriftConfig:
     return DriftConfig.from_dict(config.drift) if config.drift else DriftConfig()
 
 
-def _drift_verdict(check: str, result) -> Verdict:
+def _drift_verdict(check: str, result, profile=None) -> Verdict:
+    """A drift result as a verdict; its details keep every statistic, so the
+    verdict can be reproduced from what the API and the dashboard show."""
+    missing = profile.missing if profile is not None else None
     return Verdict(
         check=check,
         subject=result.feature,
@@ -44,6 +47,8 @@ def _drift_verdict(check: str, result) -> Verdict:
             "critical_threshold": result.critical_threshold,
             "reference_count": result.reference_count,
             "current_count": result.current_count,
+            "current_missing": missing,
+            "missing_rate": finite(profile.missing_rate) if profile else None,
         },
     )
 
@@ -52,7 +57,10 @@ def data_drift_verdicts(state, current, drift_config) -> list[Verdict]:
     if not state.features:
         return []
     results = evaluate_window(state.features, current, drift_config)
-    return [_drift_verdict(Check.DATA_DRIFT, result) for result in results]
+    return [
+        _drift_verdict(Check.DATA_DRIFT, result, current.get(result.feature))
+        for result in results
+    ]
 
 
 def prediction_drift_verdicts(window, state, drift_config) -> list[Verdict]:
@@ -67,7 +75,7 @@ def prediction_drift_verdicts(window, state, drift_config) -> list[Verdict]:
         )
     except BinsMismatchError:
         return [Verdict(Check.PREDICTION_DRIFT, "score", NO_REFERENCE)]
-    return [_drift_verdict(Check.PREDICTION_DRIFT, result)]
+    return [_drift_verdict(Check.PREDICTION_DRIFT, result, current)]
 
 
 def skew_verdicts(window, state, current, drift_config) -> list[Verdict]:
