@@ -34,6 +34,7 @@ from kernel.roles import (
     REVIEWER,
     RISK_OFFICER,
     VALIDATOR,
+    is_service_account,
     user_roles,
 )
 from models_registry import access
@@ -48,6 +49,15 @@ APPROVING_ROLES = (RISK_OFFICER, REVIEWER)  # preference order when both are hel
 DECIDE_PERMISSION = "approvals.add_decision"
 REQUEST_PERMISSION = "approvals.add_deploymentrequest"
 VALIDATE_PERMISSION = "approvals.add_validationreport"
+
+
+def service_account_refusal() -> ServiceError:
+    """Whatever roles it is given, a service account approves nothing:
+    deciding, validating and rolling back are people's acts."""
+    return ApprovalPermissionDenied(
+        "A service account approves nothing: decisions, validation and rollback "
+        "are made by people."
+    )
 
 
 # --- Request ------------------------------------------------------------------------
@@ -160,6 +170,8 @@ def decide_refusal(
         return ApprovalPermissionDenied(
             "Only reviewers and risk officers decide requests."
         )
+    if is_service_account(actor):
+        return service_account_refusal()
     return None
 
 
@@ -196,7 +208,7 @@ def reviewed_models(actor) -> QuerySet:
     permission and role checks as a queryset, no query of its own): the
     reviewer's queue filters with it, then applies separation of duties and
     "not decided yet" in SQL."""
-    if not holds_approving_role(actor):
+    if not holds_approving_role(actor) or is_service_account(actor):
         return RegisteredModel.objects.none()
     models = access.models_for(actor, access.REVIEW)
     if actor.is_superuser:
@@ -222,7 +234,7 @@ def reviewers_of(model_id: int) -> QuerySet:
     )
     return (
         get_user_model()
-        .objects.filter(is_active=True)
+        .objects.filter(is_active=True, service_account__isnull=True)
         .filter(Exists(holds_role))
         .filter(Q(is_superuser=True) | _holds_decide_permission(OuterRef("pk")))
         .filter(
@@ -260,12 +272,11 @@ def may_cancel(actor, request: DeploymentRequest) -> bool:
 def roll_back_refusal(actor, model: RegisteredModel) -> ServiceError | None:
     """The owning team rolls back (the rollback permission on the model); risk
     officers who oversee a model may pull it back in an emergency."""
-    if access.has_model_permission(actor, model, access.ROLLBACK):
-        return None
-    if RISK_OFFICER in user_roles(actor) and access.has_model_permission(
-        actor, model, access.REVIEW
+    if access.has_model_permission(actor, model, access.ROLLBACK) or (
+        RISK_OFFICER in user_roles(actor)
+        and access.has_model_permission(actor, model, access.REVIEW)
     ):
-        return None
+        return service_account_refusal() if is_service_account(actor) else None
     return ApprovalPermissionDenied(f"You may not roll back “{model.name}”.")
 
 
@@ -279,13 +290,19 @@ def may_roll_back(actor, model: RegisteredModel) -> bool:
 
 def is_validator(actor) -> bool:
     """Holds the validator role, with the permission that goes with it."""
-    return VALIDATOR in user_roles(actor) and actor.has_perm(VALIDATE_PERMISSION)
+    return (
+        VALIDATOR in user_roles(actor)
+        and not is_service_account(actor)
+        and actor.has_perm(VALIDATE_PERMISSION)
+    )
 
 
 def validate_refusal(actor, version: ModelVersion) -> ServiceError | None:
     """Validators record reports, never on a version they built
     (``gates.version_authors``: its registrant and its training run's author)."""
     if not is_validator(actor):
+        if VALIDATOR in user_roles(actor) and is_service_account(actor):
+            return service_account_refusal()
         return ApprovalPermissionDenied("Only validators record validation reports.")
     if actor.pk in version_authors(version):
         return SeparationOfDuties("A validator cannot validate a version they built.")

@@ -27,5 +27,12 @@ class KernelConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from kernel.authentication import refuse_service_account_login
+
         # After every migrate, give the roles any permission added since.
         post_migrate.connect(_sync_roles, dispatch_uid="portal_sync_roles")
+        user_logged_in.connect(
+            refuse_service_account_login, dispatch_uid="refuse_service_account_login"
+        )

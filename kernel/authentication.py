@@ -9,6 +9,7 @@ from rest_framework import authentication, exceptions
 
 from kernel import db
 from kernel.models import ApiToken
+from kernel.scopes import missing_scope, view_key
 from kernel.throttling import (
     API_TOKEN_USERNAME,
     TooManyFailures,
@@ -74,13 +75,38 @@ def user_for_token(plaintext: str, request=None):
     now = timezone.now()
     if token is None or not hmac.compare_digest(token.digest, token_digest(plaintext)):
         raise _guessed(request, "Invalid API token.")
+    if token.revoked_at is not None:
+        raise exceptions.AuthenticationFailed(
+            f"This API token was revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC."
+        )
     if not token.is_usable(now):
-        raise exceptions.AuthenticationFailed("API token revoked or expired.")
+        raise exceptions.AuthenticationFailed(
+            f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC. "
+            "Create a new one."
+        )
+    # Read with the token on every request: deactivating an account (by hand,
+    # or the identity provider through SCIM) stops its tokens at once.
     if not token.user.is_active:
-        raise exceptions.AuthenticationFailed("User inactive.")
+        raise exceptions.AuthenticationFailed(
+            "The account of this API token is deactivated."
+        )
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user, token
+
+
+class MissingScope(exceptions.PermissionDenied):
+    """403: the token is valid but its scopes do not cover the route."""
+
+    default_code = "missing_scope"
+
+
+def scope_refusal(token: ApiToken, request) -> str | None:
+    """Why ``token`` may not call the route ``request`` resolved to (None:
+    it may). ``request`` is Django's request."""
+    match = request.resolver_match
+    key = view_key(match.func) if match is not None else ""
+    return missing_scope(token.scope_set, key, request.method)
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -101,7 +127,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError as error:
             raise exceptions.AuthenticationFailed("Malformed API token.") from error
         # The Django request: axes keeps its per-request state on it.
-        return user_for_token(plaintext, request=request._request)
+        user, token = user_for_token(plaintext, request=request._request)
+        if refusal := scope_refusal(token, request._request):
+            raise MissingScope(refusal)
+        return user, token
 
     def authenticate_header(self, request):
         return "Token"
@@ -116,5 +145,27 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "Personal API token: `Token gh_xxxxxxxxxx_…`",
+            "description": (
+                "API token of a person or a service account: "
+                "`Token gh_xxxxxxxxxx_…`. A token calls only the routes its "
+                "scopes cover (403 `missing_scope` otherwise)."
+            ),
         }
+
+
+def refuse_service_account_login(sender, request, user, **kwargs):
+    """``user_logged_in``: a service account never gets a session, whichever
+    way in (password form, admin login, single sign-on) was used. Its password
+    is unusable; this stops one that an admin set anyway. The session is
+    emptied before the refusal, so nothing of the login survives."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import PermissionDenied
+
+    from kernel.roles import is_service_account
+
+    if not is_service_account(user):
+        return
+    if request is not None:
+        request.session.flush()
+        request.user = AnonymousUser()
+    raise PermissionDenied("Service accounts do not sign in; they use API tokens.")

@@ -27,11 +27,47 @@ class Team(TimeStampedModel):
         return self.name
 
 
+class ServiceAccount(TimeStampedModel):
+    """A non-human principal owned by a team (a CI pipeline, a serving system).
+
+    It is a user row (so tokens, permissions and the audit log treat it like
+    anyone) with an unusable password, never a session: it calls the API with
+    its tokens only, and approves nothing (approvals/access.py). Deactivating
+    it (``user.is_active``) stops its tokens at once.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="service_account",
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="service_accounts"
+    )
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["team__name", "user__username"]
+
+    def __str__(self):
+        return self.user.get_username()
+
+
 class ApiToken(models.Model):
-    """A personal API token. Only a SHA-256 digest of the secret is stored.
+    """An API token of a person or a service account. Only a SHA-256 digest of
+    the secret is stored.
 
     The plaintext (``gh_<prefix>_<secret>``) is shown once, when it is created.
-    A revoked token is kept, so the audit trail can always name it.
+    A revoked token is kept, so the audit trail can always name it. ``scopes``
+    (kernel/scopes.py, space-separated) bound what the token may call; the
+    owner's roles and permissions still decide within them.
     """
 
     user = models.ForeignKey(
@@ -44,6 +80,7 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -57,6 +94,18 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def scope_list(self):
+        """The token's scopes (kernel.scopes.Scope), in the list's order."""
+        from kernel.scopes import SCOPES
+
+        held = self.scope_set
+        return [scope for scope in SCOPES if scope.name in held]
 
 
 class LoginFailureWindow(models.Model):

@@ -14,8 +14,19 @@ RISK_OFFICER = "risk_officer"
 VALIDATOR = "validator"
 AUDITOR = "auditor"
 PLATFORM_ADMIN = "platform_admin"
+# Leads the teams they are members of: creates their service accounts and
+# manages those accounts' tokens (portal/accounts).
+TEAM_LEAD = "team_lead"
 
-ROLES = (DATA_SCIENTIST, REVIEWER, RISK_OFFICER, VALIDATOR, AUDITOR, PLATFORM_ADMIN)
+ROLES = (
+    DATA_SCIENTIST,
+    REVIEWER,
+    RISK_OFFICER,
+    VALIDATOR,
+    AUDITOR,
+    PLATFORM_ADMIN,
+    TEAM_LEAD,
+)
 
 ROLE_LABELS = {
     DATA_SCIENTIST: "Data scientist",
@@ -24,6 +35,7 @@ ROLE_LABELS = {
     VALIDATOR: "Validator",
     AUDITOR: "Auditor",
     PLATFORM_ADMIN: "Platform admin",
+    TEAM_LEAD: "Team lead",
 }
 
 _READ_TEAMS = ["portal.view_team"]
@@ -134,6 +146,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Login lockouts (django-axes), lifted with the admin's audited action.
         "axes.view_accessattempt",
     ],
+    TEAM_LEAD: [*_READ_TEAMS],
 }
 
 
@@ -178,17 +191,50 @@ def sync_role_groups_migration(apps, schema_editor) -> None:
     sync_role_groups(apps)
 
 
+def _load_roles(user) -> None:
+    """The user's roles and whether the user is a service account, in one
+    query (cached on the user object): every rule that asks for roles gets the
+    service-account answer for free."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, FilteredRelation, OuterRef, Q
+
+    from kernel.models import ServiceAccount
+
+    rows = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            role_group=FilteredRelation("groups", condition=Q(groups__name__in=ROLES)),
+            is_service=Exists(ServiceAccount.objects.filter(user=OuterRef("pk"))),
+        )
+        .values_list("role_group__name", "is_service")
+    )
+    names = set()
+    is_service = False
+    for name, service in rows:
+        is_service = is_service or service
+        if name is not None:
+            names.add(name)
+    user._gatehouse_roles = frozenset(names)
+    user._gatehouse_is_service_account = is_service
+
+
 def user_roles(user) -> frozenset[str]:
     """Return the role names the user holds (cached on the user object)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_gatehouse_roles", None)
-    if cached is None:
-        cached = frozenset(
-            user.groups.filter(name__in=ROLES).values_list("name", flat=True)
-        )
-        user._gatehouse_roles = cached
-    return cached
+    if getattr(user, "_gatehouse_roles", None) is None:
+        _load_roles(user)
+    return user._gatehouse_roles
+
+
+def is_service_account(user) -> bool:
+    """Whether the user is a service account (cached with the roles)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if getattr(user, "_gatehouse_is_service_account", None) is None:
+        _load_roles(user)
+    return user._gatehouse_is_service_account
 
 
 def user_has_role(user, *roles: str) -> bool:

@@ -281,6 +281,8 @@ def alias(request, actor, params):
     return {}
 
 
+    if refusal := authentication.governed_alias_refusal(request, alias_name):
+        raise refusal
 # --- Model versions ------------------------------------------------------------------
 
 

@@ -9,13 +9,22 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import audit_record
-from kernel.errors import NotFound, PermissionDenied, ServiceError, TokenAlreadyRevoked
-from kernel.models import ApiToken, Team
-from kernel.roles import PLATFORM_ADMIN, ROLES, user_has_role
+from kernel.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    TokenAlreadyRevoked,
+)
+from kernel.models import ApiToken, ServiceAccount, Team
+from kernel.roles import PLATFORM_ADMIN, ROLES, is_service_account, user_has_role
+from kernel.scopes import SCOPE_NAMES, scope_errors, scopes_text
 from kernel.tokens import generate_token
+from portal.accounts import access as accounts_access
 
 MAX_ACTIVE_TOKENS = 20
 MAX_TOKEN_DAYS = 365
+DEFAULT_TOKEN_DAYS = 90
 
 
 def _may_manage_people(actor) -> bool:
@@ -58,19 +67,37 @@ def user_create(
 
 
 def api_token_create(
-    *, user, name: str, expires_in_days: int | None = None
+    *,
+    user,
+    name: str,
+    scopes: list[str] | tuple[str, ...] | None = None,
+    expires_in_days: int | None = DEFAULT_TOKEN_DAYS,
+    actor=None,
 ) -> tuple[ApiToken, str]:
-    """Create a personal token; return it with its plaintext, shown only once."""
+    """Create a token of ``user`` (a person's own, or a service account's made
+    by ``actor``, who is checked by the caller); return it with its plaintext,
+    shown only once. It expires after ``expires_in_days`` (1 to 365) and may
+    call what ``scopes`` cover (None: every scope, for scripts and tests; a
+    service account's token never carries the approving ones)."""
     name = name.strip()
+    service_account = is_service_account(user)
+    if scopes is None:
+        scopes = [
+            scope
+            for scope in SCOPE_NAMES
+            if not (service_account and scope_errors([scope], service_account=True))
+        ]
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Give the token a name, such as the script that uses it."]
     elif len(name) > 100:
         errors["name"] = ["At most 100 characters."]
-    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+    if expires_in_days is None or not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
         errors["expires_in_days"] = [f"Between 1 and {MAX_TOKEN_DAYS} days."]
+    if problems := scope_errors(scopes, service_account=service_account):
+        errors["scopes"] = problems
     if errors:
-        raise ServiceError("The token was not created.", fields=errors)
+        raise InvalidInput("The token was not created.", fields=errors)
     with transaction.atomic():
         # Lock the user row so two requests cannot both pass the limit check.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
@@ -88,32 +115,41 @@ def api_token_create(
             prefix=prefix,
             digest=digest,
             created_at=now,
-            expires_at=now + timedelta(days=expires_in_days)
-            if expires_in_days
-            else None,
+            expires_at=now + timedelta(days=expires_in_days),
+            scopes=scopes_text(scopes),
         )
         audit_record(
-            actor=user,
+            actor=actor or user,
             action="token.created",
             target=token,
             payload={
                 "name": name,
                 "prefix": prefix,
-                "expires_at": token.expires_at.isoformat()
-                if token.expires_at
-                else None,
+                "owner": user.get_username(),
+                "scopes": token.scopes.split(),
+                "expires_at": token.expires_at.isoformat(),
             },
         )
     return token, plaintext
 
 
+def _may_revoke(actor, token: ApiToken) -> bool:
+    if token.user_id == actor.pk or _may_manage_people(actor):
+        return True
+    account = (
+        ServiceAccount.objects.select_related("team")
+        .filter(user_id=token.user_id)
+        .first()
+    )
+    return account is not None and accounts_access.may_manage(actor, account)
+
+
 def api_token_revoke(*, actor, token_id: int) -> ApiToken:
-    """Revoke one of the actor's tokens (platform admins may revoke anyone's)."""
+    """Revoke one of the actor's tokens (platform admins may revoke anyone's,
+    team leads those of their teams' service accounts)."""
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
-        if token is None or (
-            token.user_id != actor.pk and not _may_manage_people(actor)
-        ):
+        if token is None or not _may_revoke(actor, token):
             raise NotFound("No such token.")
         if token.revoked_at is not None:
             raise TokenAlreadyRevoked("This token is already revoked.")

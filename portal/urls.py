@@ -9,6 +9,7 @@ from portal.lineage import urls as lineage_urls
 
 api_v1 = [
     path("me/", api.me, name="api-me"),
+    path("", include("portal.accounts.api_urls")),
     path("audit/", include("audit.api_urls")),
     path("", include("models_registry.api_urls")),
     path("", include("portal.lineage.api_urls")),
