@@ -35,8 +35,9 @@ ACCOUNTS_WRITE = "accounts:write"
 class Scope:
     name: str
     label: str
-    # Scopes that approve or undo an approval: never on a service account's
-    # token (service accounts approve nothing; approvals/access.py refuses
+    # Scopes that approve, undo an approval or manage accounts: never on a
+    # service account's token (service accounts approve nothing and manage
+    # no account; approvals/access.py and portal/accounts/access.py refuse
     # them too).
     people_only: bool = False
 
@@ -53,8 +54,8 @@ SCOPES: tuple[Scope, ...] = (
     Scope(MONITORING_PUSH, "Push monitoring batches and reference data"),
     Scope(MONITORING_WRITE, "Acknowledge and resolve alerts, change configs"),
     Scope(AUDIT_READ, "Read and export the audit log"),
-    Scope(ACCOUNTS_READ, "Read service accounts"),
-    Scope(ACCOUNTS_WRITE, "Create service accounts and their tokens"),
+    Scope(ACCOUNTS_READ, "Read service accounts", True),
+    Scope(ACCOUNTS_WRITE, "Create service accounts and their tokens", True),
 )
 SCOPE_NAMES: tuple[str, ...] = tuple(scope.name for scope in SCOPES)
 SCOPE_LABELS: dict[str, str] = {scope.name: scope.label for scope in SCOPES}
@@ -179,7 +180,7 @@ def scope_errors(scopes: Iterable[str], *, service_account: bool) -> list[str]:
         ]
         if barred:
             return [
-                f"Service accounts approve nothing: {', '.join(barred)} is for "
-                "people's tokens only."
+                f"{', '.join(barred)}: for people's tokens only. Service accounts "
+                "approve nothing and manage no account."
             ]
     return []

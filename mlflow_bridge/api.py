@@ -262,6 +262,8 @@ def alias(request, actor, params):
     if request.method == "DELETE":
         services.alias_delete(actor=actor, name=name, alias=alias_name)
         return {}
+    if refusal := authentication.governed_alias_refusal(request, alias_name):
+        raise refusal
     deployment_request = services.alias_set(
         actor=actor,
         name=name,
@@ -281,8 +283,6 @@ def alias(request, actor, params):
     return {}
 
 
-    if refusal := authentication.governed_alias_refusal(request, alias_name):
-        raise refusal
 # --- Model versions ------------------------------------------------------------------
 
 

@@ -8,9 +8,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kernel.errors import ServiceError
 from kernel.pages import add_service_errors
+from kernel.scopes import SCOPE_LABELS
 from kernel.throttling import is_locked, retry_after
+from portal.accounts.access import may_see_service_accounts
 from portal.forms import ApiTokenCreateForm
 from portal.health import health_report
+from portal.new_tokens import pop_new_token, remember_new_token
 from portal.selectors import api_token_list, home_dashboard
 from portal.services import api_token_create, api_token_revoke
 
@@ -48,31 +51,34 @@ def home(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request):
-    created_plaintext = None
     if request.method == "POST":
         form = ApiTokenCreateForm(request.POST)
         if form.is_valid():
             try:
-                token, created_plaintext = api_token_create(
+                token, plaintext = api_token_create(
                     user=request.user,
                     name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
                     expires_in_days=form.cleaned_data["expires_in_days"],
                 )
             except ServiceError as error:
                 add_service_errors(form, error)
             else:
+                remember_new_token(request, token, plaintext)
                 messages.success(request, f"Token “{token.name}” created.")
-                form = ApiTokenCreateForm()
+                return redirect("api-tokens")
     else:
         form = ApiTokenCreateForm()
-    # The plaintext is rendered in this response only (never stored, never
-    # redirected through the session), hence never_cache above.
     context = {
         "form": form,
         "tokens": api_token_list(user=request.user),
-        "created_plaintext": created_plaintext,
+        "new_token": pop_new_token(request, owner_id=request.user.pk)
+        if request.method == "GET"
+        else None,
+        "scope_labels": SCOPE_LABELS,
+        "may_see_service_accounts": may_see_service_accounts(request.user),
     }
-    status = 400 if request.method == "POST" and not created_plaintext else 200
+    status = 400 if request.method == "POST" else 200
     return render(request, "portal/api_tokens.html", context, status=status)
 
 

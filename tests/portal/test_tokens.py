@@ -78,6 +78,8 @@ def test_token_creation_and_revocation_are_audited(data_scientist):
     assert {event.actor_id for event in events} == {data_scientist.pk}
     assert events[0].target_id == str(token.pk)
     assert events[0].payload["prefix"] == token.prefix
+    assert events[0].payload["scopes"] == token.scopes.split()
+    assert events[0].payload["owner"] == "dana"
     assert "digest" not in events[0].payload_json
 
 
@@ -89,6 +91,7 @@ def test_token_creation_and_revocation_are_audited(data_scientist):
         ("x" * 101, None, "name"),
         ("ok", 0, "expires_in_days"),
         ("ok", 366, "expires_in_days"),
+        ("ok", None, "expires_in_days"),
     ],
 )
 def test_bad_token_input_changes_nothing(data_scientist, name, days, field):
@@ -128,27 +131,58 @@ class TestTokenPage:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
 
-    def test_it_creates_and_shows_the_token_once(self, client, data_scientist):
+    def test_it_creates_with_scopes_and_expiry_and_shows_the_token_once(
+        self, client, data_scientist
+    ):
         client.force_login(data_scientist)
         response = client.post(
-            reverse("api-tokens"), {"name": "laptop", "expires_in_days": "7"}
+            reverse("api-tokens"),
+            {
+                "name": "laptop",
+                "scopes": ["registry:read", "monitoring:push"],
+                "expires_in_days": "7",
+            },
         )
-        assert response.status_code == 200
-        plaintext = response.context["created_plaintext"]
-        assert plaintext.startswith("gh_")
-        assert plaintext in response.content.decode()
-        assert "no-store" in response["Cache-Control"]
+        # Redirect after POST: a reload does not create a second token.
+        assert response.status_code == 302
+        assert response["Location"] == reverse("api-tokens")
+        token = ApiToken.objects.get()
+        assert token.scope_set == {"registry:read", "monitoring:push"}
+        assert (token.expires_at - token.created_at).days == 7
+        shown = client.get(reverse("api-tokens"))
+        plaintext = shown.context["new_token"]["plaintext"]
+        assert token.digest == token_digest(plaintext)
+        assert plaintext in shown.content.decode()
+        assert "no-store" in shown["Cache-Control"]
+        assert 'data-copy-target="new-token"' in shown.content.decode()
+        assert "<script>" not in shown.content.decode()  # CSP: no inline script
+        # Shown once: the next GET (a reload) no longer has it.
         again = client.get(reverse("api-tokens"))
         assert plaintext not in again.content.decode()
         assert "laptop" in again.content.decode()
+        assert ApiToken.objects.count() == 1
 
     def test_it_shows_form_errors_and_creates_nothing(self, client, data_scientist):
         client.force_login(data_scientist)
         response = client.post(
-            reverse("api-tokens"), {"name": "", "expires_in_days": "9999"}
+            reverse("api-tokens"),
+            {"name": "", "scopes": ["not:a-scope"], "expires_in_days": "9999"},
         )
         assert response.status_code == 400
-        assert set(response.context["form"].errors) == {"name", "expires_in_days"}
+        assert set(response.context["form"].errors) == {
+            "name",
+            "scopes",
+            "expires_in_days",
+        }
+        assert ApiToken.objects.count() == 0
+
+    def test_a_token_needs_a_scope(self, client, data_scientist):
+        client.force_login(data_scientist)
+        response = client.post(
+            reverse("api-tokens"), {"name": "none", "expires_in_days": "30"}
+        )
+        assert response.status_code == 400
+        assert "scopes" in response.context["form"].errors
         assert ApiToken.objects.count() == 0
 
     def test_it_lists_only_my_tokens(self, client, data_scientist, reviewer):
@@ -179,3 +213,14 @@ class TestTokenPage:
         assert (
             client.get(reverse("api-token-revoke", args=[token.pk])).status_code == 405
         )
+
+
+@pytest.mark.parametrize(
+    ("scopes", "message"),
+    [([], "Choose at least one scope."), (["registry:nope"], "Unknown scope")],
+)
+def test_bad_scopes_change_nothing(data_scientist, scopes, message):
+    with pytest.raises(ServiceError) as caught:
+        api_token_create(user=data_scientist, name="ci", scopes=scopes)
+    assert message in caught.value.fields["scopes"][0]
+    assert ApiToken.objects.count() == 0
