@@ -87,6 +87,30 @@ class RequestStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+class DeploymentRequestQuerySet(models.QuerySet):
+    """Expiry is a fact at read time: a pending request whose approval window
+    has ended reads as expired, whether or not the sweep
+    (``approvals.tasks.expire_stale_requests``) has closed it yet."""
+
+    def pending(self, *, now=None):
+        """Requests still open for decisions: pending and inside their window."""
+        return self.filter(
+            status=RequestStatus.PENDING, expires_at__gt=now or timezone.now()
+        )
+
+    def with_current_status(self, status: str, *, now=None):
+        """Requests whose ``current_status`` is ``status``."""
+        now = now or timezone.now()
+        if status == RequestStatus.PENDING:
+            return self.pending(now=now)
+        if status == RequestStatus.EXPIRED:
+            return self.filter(
+                Q(status=RequestStatus.EXPIRED)
+                | Q(status=RequestStatus.PENDING, expires_at__lte=now)
+            )
+        return self.filter(status=status)
+
+
 class DeploymentRequest(models.Model):
     version = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, related_name="deployment_requests"
@@ -116,6 +140,8 @@ class DeploymentRequest(models.Model):
     # Rejections and cancellations say why.
     closing_comment = models.TextField(blank=True)
 
+    objects = DeploymentRequestQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
@@ -131,6 +157,22 @@ class DeploymentRequest(models.Model):
 
     def __str__(self):
         return f"request #{self.pk}: {self.version} → {self.environment}"
+
+    @property
+    def is_overdue(self) -> bool:
+        """Stored as pending, but its approval window has ended: it is expired
+        (``current_status``), and the service or the sweep closes it."""
+        return (
+            self.status == RequestStatus.PENDING and self.expires_at <= timezone.now()
+        )
+
+    @property
+    def current_status(self) -> str:
+        """The status as read now: what every page, answer and report shows."""
+        return RequestStatus.EXPIRED if self.is_overdue else self.status
+
+    def get_current_status_display(self) -> str:
+        return RequestStatus(self.current_status).label
 
 
 class Outcome(models.TextChoices):

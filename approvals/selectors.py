@@ -54,7 +54,9 @@ def request_list(*, actor, filters: dict[str, Any] | None = None) -> QuerySet:
         version__model__in=access.models_for(actor).values("pk")
     )
     if filters.get("status"):
-        requests = requests.filter(status=filters["status"])
+        # As read now: "pending" leaves out, "expired" takes in, requests whose
+        # window has ended before the sweep closed them.
+        requests = requests.with_current_status(filters["status"])
     if filters.get("model"):
         requests = requests.filter(version__model__name=filters["model"])
     if filters.get("environment"):
@@ -70,11 +72,11 @@ def request_queue(*, actor) -> list[DeploymentRequest]:
     if not approvals_access.holds_approving_role(actor):
         return []
     decided = Decision.objects.filter(request=OuterRef("pk"), reviewer=actor)
+    now = timezone.now()
     requests = (
         _requests_base()
+        .pending(now=now)
         .filter(
-            status=RequestStatus.PENDING,
-            expires_at__gt=timezone.now(),
             version__model__in=approvals_access.reviewed_models(actor).values("pk"),
         )
         .exclude(requested_by=actor)
@@ -86,7 +88,6 @@ def request_queue(*, actor) -> list[DeploymentRequest]:
         )
         .order_by("created_at", "pk")
     )
-    now = timezone.now()
     queue = list(requests)
     for request in queue:
         request.failing_gates = [g for g in request.gate_results if g["status"] == FAIL]
@@ -189,9 +190,7 @@ def request_detail(*, actor, id: int) -> RequestDetail:
         .select_related("validator")
         .prefetch_related("findings__owner")
     )
-    is_open = (
-        request.status == RequestStatus.PENDING and request.expires_at > timezone.now()
-    )
+    is_open = request.current_status == RequestStatus.PENDING
     can_decide = approvals_access.may_decide(actor, request, decisions=decisions)
     return RequestDetail(
         request=request,

@@ -167,7 +167,11 @@ class RequestOutput(serializers.Serializer):
     strategy = serializers.CharField()
     traffic_percent = serializers.IntegerField()
     justification = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(
+        source="current_status",
+        help_text="As of now: a pending request whose approval window has "
+        "ended is expired.",
+    )
     requested_by = serializers.CharField(source="requested_by.username")
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
@@ -207,7 +211,7 @@ class DecisionOutput(serializers.Serializer):
 
 class DecisionResultOutput(serializers.Serializer):
     decision = DecisionOutput()
-    request_status = serializers.CharField(source="decision.request.status")
+    request_status = serializers.CharField(source="decision.request.current_status")
     executed = serializers.BooleanField(
         help_text="Whether this decision completed the policy and deployed."
     )

@@ -58,10 +58,20 @@ def deployment_request_submit(
     policy = policy_for(model, environment)
     with transaction.atomic():
         RegisteredModel.objects.select_for_update().get(pk=model.pk)
-        duplicate = DeploymentRequest.objects.filter(
-            version=version, environment=environment, status=RequestStatus.PENDING
-        ).first()
-        if duplicate is not None:
+        # An earlier request for the same version and environment: one still
+        # open refuses this one; one whose window has ended is expired (it reads
+        # so already) and is closed now, with its event, before the new one.
+        earlier = (
+            DeploymentRequest.objects.select_for_update()
+            .filter(
+                version=version, environment=environment, status=RequestStatus.PENDING
+            )
+            .order_by("pk")
+        )
+        for duplicate in earlier:
+            if duplicate.is_overdue:
+                _expire(duplicate)
+                continue
             raise ApprovalInvalid(
                 "The request was not submitted.",
                 fields={
@@ -190,11 +200,13 @@ def deployment_requests_expire(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             _, request = request_lock(request_id)
             if request.status == RequestStatus.PENDING and request.expires_at <= now:
-                request_close(
-                    request,
-                    RequestStatus.EXPIRED,
-                    actor=None,
-                    comment="Approval window ended.",
-                )
+                _expire(request)
                 expired += 1
     return expired
+
+
+def _expire(request: DeploymentRequest) -> None:
+    """Close a locked request whose approval window has ended, as the system."""
+    request_close(
+        request, RequestStatus.EXPIRED, actor=None, comment="Approval window ended."
+    )

@@ -136,7 +136,9 @@ def model_timeline(request, name: str):
         "environments": environments,
         "may_roll_back": may_roll_back(user, model),
         "requests": requests_,
-        "pending_count": sum(1 for r in requests_ if r.status == RequestStatus.PENDING),
+        "pending_count": sum(
+            1 for r in requests_ if r.current_status == RequestStatus.PENDING
+        ),
         "versions": [
             {"version": version, "may_validate": may_validate(user, version)}
             for version in versions

@@ -13,7 +13,6 @@ from approvals.models import (
     DeploymentRequest,
     DeploymentStatus,
     Environment,
-    RequestStatus,
     Strategy,
 )
 from audit.services import audit_record
@@ -92,9 +91,8 @@ def alias_set(
 
 def _pending(version: ModelVersion, environment: Environment):
     return (
-        DeploymentRequest.objects.filter(
-            version=version, environment=environment, status=RequestStatus.PENDING
-        )
+        DeploymentRequest.objects.pending()
+        .filter(version=version, environment=environment)
         .order_by("-created_at", "-pk")
         .first()
     )

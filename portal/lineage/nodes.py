@@ -226,7 +226,7 @@ def request_nodes(
                 kind=REQUEST,
                 pk=each.pk,
                 label=f"#{each.pk} v{each.version.version} → {each.environment.name}",
-                caption=f"{each.get_status_display()} · {each.strategy}",
+                caption=f"{each.get_current_status_display()} · {each.strategy}",
                 obj=each,
             )
         )

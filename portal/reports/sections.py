@@ -330,7 +330,7 @@ def request_section(graph: LineageGraph) -> list[dict[str, Any]]:
                 "kind": request.kind,
                 "strategy": request.strategy,
                 "traffic_percent": request.traffic_percent,
-                "status": request.status,
+                "status": request.current_status,
                 "justification": request.justification,
                 "requested_by": username_of(request.requested_by),
                 "created_at": time_text(request.created_at),
