@@ -391,7 +391,7 @@ def group_mapping_delete(*, actor, mapping_id: int) -> None:
         raise PermissionDenied("Only platform admins change the group mapping.")
     with transaction.atomic():
         mapping = (
-            GroupMapping.objects.select_for_update()
+            GroupMapping.objects.select_for_update(of=("self",))
             .select_related("team")
             .filter(pk=mapping_id)
             .first()

@@ -6,6 +6,7 @@ import time
 
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -266,6 +267,10 @@ def test_sign_out_ends_the_session_at_the_provider_too(client, sso):
     assert params["id_token_hint"] == id_token
     assert params["post_logout_redirect_uri"] == "http://testserver/login/"
     assert _signed_in_as(client) is None
+    # The provider accepts the hint (the browser test goes through its pages).
+    confirm = requests.get(target, timeout=10)
+    assert confirm.status_code == 200
+    assert "/session/end/confirm" in confirm.text
 
 
 def test_a_provider_that_cannot_be_reached_gets_a_clear_page(client, settings):

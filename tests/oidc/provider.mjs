@@ -161,6 +161,13 @@ async function interaction(req, res) {
   });
 }
 
+// Errors go to stderr (the fixture's provider.log), with their cause.
+for (const event of ["server_error", "end_session.error", "grant.error", "authorization.error"]) {
+  provider.on(event, (ctx, error) => {
+    process.stderr.write(`${event}: ${error.message} ${error.error_description ?? ""} ${error.cause ?? ""}\n`);
+  });
+}
+
 const handle = provider.callback();
 const server = createServer((req, res) => {
   if (req.url.startsWith("/interaction/")) {

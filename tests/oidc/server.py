@@ -44,6 +44,9 @@ def _free_port() -> int:
 
 def _private_jwk(key, kid: str) -> dict[str, Any]:
     jwk = RSAAlgorithm.to_jwk(key, as_dict=True)
+    # PyJWT marks a private JWK key_ops ["sign"]; the provider also verifies
+    # its own ID tokens with it (id_token_hint at sign-out).
+    jwk.pop("key_ops", None)
     return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
 
 

@@ -1,0 +1,45 @@
+"""Sessions end after SESSION_IDLE_TIMEOUT_MINUTES without a request."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from identity.models import UserSession
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2031, 5, 6, 9, 0, tzinfo=UTC)
+
+
+def test_an_idle_session_ends(client, settings, data_scientist):
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 15
+    with time_machine.travel(START, tick=False) as clock:
+        client.force_login(data_scientist)
+        assert client.get("/").status_code == 200
+        clock.shift(timedelta(minutes=14))
+        assert client.get("/").status_code == 200  # activity: the clock restarts
+        clock.shift(timedelta(minutes=14))
+        assert client.get("/").status_code == 200
+        clock.shift(timedelta(minutes=16))
+        answer = client.get("/")
+        assert answer.status_code == 302
+        assert answer["Location"].startswith("/login/")
+        login_page = client.get(answer["Location"]).content.decode()
+        assert "signed out after 15 minutes without activity" in login_page
+    assert not UserSession.objects.filter(user=data_scientist).exists()
+
+
+def test_zero_switches_the_idle_timeout_off(client, settings, data_scientist):
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 0
+    with time_machine.travel(START, tick=False) as clock:
+        client.force_login(data_scientist)
+        clock.shift(timedelta(hours=3))
+        assert client.get("/").status_code == 200
+
+
+def test_a_session_is_remembered_and_forgotten(client, data_scientist):
+    client.force_login(data_scientist)
+    assert UserSession.objects.filter(user=data_scientist).count() == 1
+    client.post("/logout/")
+    assert not UserSession.objects.filter(user=data_scientist).exists()
