@@ -1,8 +1,8 @@
 """Read-only audit API for auditors' scripts (mounted under /api/v1/audit/).
 
 The same selectors as the pages: people without the audit permission get 404,
-bad filters a 400 with field errors. Exports stay in the browser, where each is
-recorded as an audit event.
+bad filters a 400 with field errors. The downloads (CSV, checkpoints, event
+ranges) are in ``audit.api_exports``, each recorded as an audit event.
 """
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -27,10 +27,11 @@ from audit.signing import AuditSigningKeyUnavailable, signing_key
 from kernel.api import error_response
 
 # The audit log does not admit it exists to people who may not read it.
-_HIDDEN = error_response("Not an auditor or platform admin.")
+HIDDEN = error_response("Not an auditor or platform admin.")
 
 
-def _valid(form):
+def valid_query(form):
+    """The form's cleaned data, or a 400 with its field errors."""
     if not form.is_valid():
         raise ValidationError(
             {
@@ -69,7 +70,7 @@ _FILTER_PARAMETERS = [
         "`before=` and `newer_after` with `after=`."
     ),
     parameters=_FILTER_PARAMETERS,
-    responses={200: AuditEventPageOutput, 404: _HIDDEN},
+    responses={200: AuditEventPageOutput, 404: HIDDEN},
     examples=[
         OpenApiExample(
             "A page",
@@ -98,7 +99,7 @@ _FILTER_PARAMETERS = [
 def event_list(request):
     audit_access_check(actor=request.user, permission=VIEW_PERMISSION)
     form = AuditEventFilterForm(request.query_params)
-    cleaned = _valid(form)
+    cleaned = valid_query(form)
     page = audit_event_list(
         actor=request.user,
         filters=form.filters(),
@@ -134,13 +135,13 @@ def event_detail(request, sequence: int):
         "with the event in the log."
     ),
     parameters=[OpenApiParameter("before", int)],
-    responses={200: AuditCheckpointPageOutput, 404: _HIDDEN},
+    responses={200: AuditCheckpointPageOutput, 404: HIDDEN},
     tags=["audit"],
 )
 @api_view(["GET"])
 def checkpoint_list(request):
     audit_access_check(actor=request.user, permission=VIEW_PERMISSION)
-    cleaned = _valid(CheckpointListForm(request.query_params))
+    cleaned = valid_query(CheckpointListForm(request.query_params))
     try:
         public_key = signing_key().public_key()
     except AuditSigningKeyUnavailable:

@@ -53,3 +53,15 @@ def jsonl_event_chunks(rows: Iterable[tuple]) -> Iterator[str]:
         cells[timestamp_at] = format_timestamp(cells[timestamp_at])
         record = dict(zip(EXPORT_COLUMNS, cells, strict=True))
         yield json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def checkpoint_json_chunks(rows: Iterable[dict], head: int) -> Iterator[str]:
+    """The checkpoints file the verifier reads (``gatehouse-audit-checkpoints/1``):
+    the chain's head at export time, then one checkpoint object per line."""
+    yield (
+        '{"format":"gatehouse-audit-checkpoints/1",'
+        f'"head_sequence_at_export":{head},"checkpoints":['
+    )
+    for index, row in enumerate(rows):
+        yield ("," if index else "") + "\n" + json.dumps(row, separators=(",", ":"))
+    yield "\n]}\n"

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.exports import csv_chunks, jsonl_event_chunks
+from audit.exports import checkpoint_json_chunks, csv_chunks, jsonl_event_chunks
 from audit.forms import (
     AuditEventBrowseForm,
     AuditEventFilterForm,
@@ -47,7 +47,7 @@ from audit.signing import (
     public_key_pem,
     signing_key,
 )
-from kernel.labels import target_urls
+from kernel.labels import event_rows
 
 
 def _may_export(user) -> bool:
@@ -58,16 +58,6 @@ def _browse_form(request) -> AuditEventBrowseForm:
     return AuditEventBrowseForm(
         request.GET, values=audit_filter_values(actor=request.user)
     )
-
-
-def event_rows(events) -> list[dict]:
-    """Events with the page of each target that has one (one query per target
-    type on the page, at most)."""
-    urls = target_urls((event.target_type, event.target_id) for event in events)
-    return [
-        {"event": event, "target_url": urls.get((event.target_type, event.target_id))}
-        for event in events
-    ]
 
 
 def _url(name: str, query: dict) -> str:
@@ -240,20 +230,10 @@ def checkpoint_export(request):
     head = audit_export_record(actor=request.user, export_format="checkpoints")
     rows = audit_checkpoint_export_rows(actor=request.user)
     response = StreamingHttpResponse(
-        _checkpoint_json_chunks(rows, head), content_type="application/json"
+        checkpoint_json_chunks(rows, head), content_type="application/json"
     )
     response["Content-Disposition"] = 'attachment; filename="audit-checkpoints.json"'
     return response
-
-
-def _checkpoint_json_chunks(rows, head: int):
-    yield (
-        '{"format":"gatehouse-audit-checkpoints/1",'
-        f'"head_sequence_at_export":{head},"checkpoints":['
-    )
-    for index, row in enumerate(rows):
-        yield ("," if index else "") + "\n" + json.dumps(row, separators=(",", ":"))
-    yield "\n]}\n"
 
 
 @never_cache

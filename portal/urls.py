@@ -11,6 +11,7 @@ api_v1 = [
     path("me/", api.me, name="api-me"),
     path("", include("portal.accounts.api_urls")),
     path("audit/", include("audit.api_urls")),
+    path("reports/", include("portal.reports.api_urls")),
     path("", include("models_registry.api_urls")),
     path("", include("portal.lineage.api_urls")),
     path("", include("approvals.api_urls")),
