@@ -6,6 +6,7 @@ import logging
 
 import jwt
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
@@ -33,14 +34,18 @@ class OidcBackend(OIDCAuthenticationBackend):
     get_settings = staticmethod(discovery.oidc_setting)
 
     def __init__(self, *args, **kwargs):
-        # The library reads the endpoints here; without an issuer (SSO off)
-        # there is nothing to read, and this backend authenticates nobody.
-        if discovery.is_enabled():
-            super().__init__(*args, **kwargs)
+        # Django builds every backend for each password sign-in, and the
+        # session's backend for each request: nothing here may need the
+        # provider (the library reads its endpoints in __init__), or an IdP
+        # outage would stop break-glass sign-in and every SSO session with it.
+        self.UserModel = get_user_model()
 
     def authenticate(self, request, **kwargs):
-        if not discovery.is_enabled():
+        if not discovery.is_enabled() or request is None:
             return None
+        if "code" not in request.GET or "state" not in request.GET:
+            return None  # a password sign-in, not the provider's callback
+        super().__init__()  # the endpoints, from discovery
         return super().authenticate(request, **kwargs)
 
     def _verify_jws(self, payload, key):

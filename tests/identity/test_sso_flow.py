@@ -291,3 +291,22 @@ def test_without_an_issuer_there_is_no_sso(client):
     assert client.get("/sso/start/").status_code == 404
     assert client.get("/sso/callback/?code=x&state=y").status_code == 404
     assert "Sign in with" not in client.get("/login/").content.decode()
+
+
+def test_an_idp_outage_stops_neither_passwords_nor_open_sessions(
+    client, settings, data_scientist
+):
+    from identity import discovery
+
+    settings.OIDC_ISSUER = "http://127.0.0.1:9"
+    settings.OIDC_RP_CLIENT_ID = "x"
+    settings.OIDC_RP_CLIENT_SECRET = "y"
+    discovery.forget()
+    answer = client.post(
+        "/login/", {"username": "dana", "password": "correct horse battery staple"}
+    )
+    assert answer.status_code == 302
+    sso_session = Client()
+    sso_session.force_login(data_scientist, backend="identity.backends.OidcBackend")
+    assert sso_session.get("/").status_code == 200
+    discovery.forget()
