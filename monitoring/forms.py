@@ -2,7 +2,10 @@
 
 from django import forms
 
+from monitoring.models import AlertSeverity, AlertStatus, Check
 from monitoring.selectors import DASHBOARD_DAYS
+
+ANY = [("", "Any")]
 
 
 class DashboardForm(forms.Form):
@@ -38,6 +41,44 @@ class StatisticsWindowForm(forms.Form):
         self.fields["window"].choices = [
             (pk, f"{start:%Y-%m-%d %H:%M} UTC") for pk, start in windows
         ]
+
+
+class AlertFilterForm(forms.Form):
+    """The alert list's GET form; model and environment choices are those of
+    the monitored versions the person may see."""
+
+    status = forms.ChoiceField(choices=ANY + AlertStatus.choices, required=False)
+    severity = forms.ChoiceField(choices=ANY + AlertSeverity.choices, required=False)
+    check = forms.ChoiceField(
+        choices=ANY + Check.choices, required=False, label="Check"
+    )
+    model = forms.ChoiceField(choices=(), required=False)
+    environment = forms.ChoiceField(choices=(), required=False)
+    opened_from = forms.DateField(
+        required=False,
+        label="Opened from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    opened_to = forms.DateField(
+        required=False,
+        label="Opened until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, models=(), environments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = ANY + list(models)
+        self.fields["environment"].choices = ANY + list(environments)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("opened_from"), cleaned.get("opened_to")
+        if start and end and end < start:
+            self.add_error("opened_to", "Must not be before “Opened from”.")
+        return cleaned
+
+    def filters(self) -> dict:
+        return {key: value for key, value in self.cleaned_data.items() if value}
 
 
 class AcknowledgeForm(forms.Form):

@@ -7,6 +7,7 @@ app_name = "monitoring"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("deployments/<int:id>/", views.dashboard, name="dashboard"),
+    path("alerts/", views.alert_list, name="alert-list"),
     path("alerts/<int:id>/", views.alert_detail, name="alert-detail"),
     path(
         "alerts/<int:id>/acknowledge/",

@@ -1,11 +1,13 @@
-"""Monitoring pages: the overview, a deployment's dashboard, an alert (with its
-acknowledge and resolve forms, and the rollback on risky models), and the human
-review queue. Reads go through ``monitoring.selectors`` (404 for what a person
-may not see), writes through ``monitoring.services``."""
+"""Monitoring pages: the overview, a deployment's dashboard, the alerts across
+deployments, an alert (its evidence and charts, the acknowledge and resolve
+forms, and the rollback on risky models), and the human review queue. Reads go
+through ``monitoring.selectors`` (404 for what a person may not see), writes
+through ``monitoring.services``."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,6 +20,7 @@ from kernel.pages import add_service_errors, service_errors_as_http
 from monitoring import access, charts, evidence, selectors
 from monitoring.forms import (
     AcknowledgeForm,
+    AlertFilterForm,
     DashboardForm,
     LabelForm,
     ResolveForm,
@@ -96,6 +99,25 @@ def dashboard(request, id: int):
     return render(request, "monitoring/dashboard.html", context)
 
 
+ALERTS_PER_PAGE = 25
+REVIEW_ITEMS_PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def alert_list(request):
+    models, environments = selectors.alert_filter_choices(actor=request.user)
+    form = AlertFilterForm(request.GET, models=models, environments=environments)
+    if not form.is_valid():
+        context = {"form": form, "page": None, "is_filtered": True}
+        return render(request, "monitoring/alert_list.html", context, status=400)
+    filters = form.filters()
+    alerts = selectors.alert_list(actor=request.user, filters=filters)
+    page = Paginator(alerts, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "is_filtered": bool(filters)}
+    return render(request, "monitoring/alert_list.html", context)
+
+
 def _alert_context(request, alert, *, acknowledge_form=None, resolve_form=None):
     model = alert.target.model
     deployment = alert_services.live_deployment(alert.target)
@@ -122,20 +144,24 @@ def _alert_context(request, alert, *, acknowledge_form=None, resolve_form=None):
         else None,
         "offers_rollback": alert_services.may_offer_rollback(alert)
         and deployment is not None,
-        "details": [
-            (key.replace("_", " ").capitalize(), _readable(value))
-            for key, value in sorted(alert.details.items())
-            if not isinstance(value, dict | list) and key != "window_start"
-        ],
+        "rollback_to": _rollback_version(deployment),
+        "evidence": evidence.alert_evidence(alert.details or {}),
+        "charts": {
+            name: charts.embed(figure, f"chart-{name}")
+            for name, figure in charts.alert_figures(
+                alert,
+                selectors.alert_history(alert),
+                *selectors.alert_distribution(alert),
+            ).items()
+        },
     }
 
 
-def _readable(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _rollback_version(deployment) -> int | None:
+    """The version number a rollback of ``deployment`` goes back to."""
+    if deployment is None or deployment.rollback_target_id is None:
+        return None
+    return deployment.rollback_target.version.version
 
 
 @login_required
@@ -210,8 +236,9 @@ def alert_resolve(request, id: int):
 @login_required
 @require_GET
 def review_queue(request):
-    items = selectors.review_queue(actor=request.user)
-    return render(request, "monitoring/review_queue.html", {"items": items})
+    items = selectors.review_queue_list(actor=request.user)
+    page = Paginator(items, REVIEW_ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "monitoring/review_queue.html", {"page": page})
 
 
 @login_required

@@ -19,108 +19,12 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 
-from monitoring.profiles import CategoricalProfile, NumericProfile, profile_from_dict
+from monitoring.charts.distributions import distribution
+from monitoring.charts.layout import BAD, COLOURS, date_axis, empty, figure
 from monitoring.selectors import HOURLY_UP_TO_DAYS
-from monitoring.statistics import numeric_histograms
 
-FONT = {"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12}
-COLOURS = ["#1f5fbf", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490"]
 DRIFT_WARNING, DRIFT_CRITICAL = 0.1, 0.2
-
-_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
-
-
-def embed(figure: go.Figure, element_id: str) -> SafeString:
-    """The figure as a JSON data block, escaped like Django's ``json_script``."""
-    text = figure.to_json().translate(_JSON_ESCAPES)
-    return format_html(
-        '<script type="application/json" id="{}">{}</script>',
-        element_id,
-        SafeString(text),
-    )
-
-
-def _figure(
-    data,
-    *,
-    title: str,
-    y_title: str = "",
-    height: int = 320,
-    lines: list[tuple[float, str, str, str]] = (),
-    **layout,
-) -> go.Figure:
-    """A figure with the house layout; ``lines`` are horizontal reference lines
-    (value, colour, dash, label)."""
-    shapes = [
-        {
-            "type": "line",
-            "xref": "paper",
-            "x0": 0,
-            "x1": 1,
-            "yref": "y",
-            "y0": value,
-            "y1": value,
-            "line": {"color": colour, "dash": dash, "width": 1.5},
-        }
-        for value, colour, dash, _ in lines
-    ]
-    annotations = [
-        {
-            "xref": "paper",
-            "x": 1,
-            "yref": "y",
-            "y": value,
-            "text": label,
-            "showarrow": False,
-            "xanchor": "right",
-            "yanchor": "bottom",
-            "font": {"size": 11, "color": colour},
-        }
-        for value, colour, _, label in lines
-    ]
-    base = {
-        "title": {"text": title, "font": {"size": 14}},
-        "font": FONT,
-        "height": height,
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
-        "legend": {"orientation": "h", "y": -0.2},
-        "hovermode": "x unified",
-        "yaxis": {
-            "title": {"text": y_title},
-            "gridcolor": "#e5e7eb",
-            "zeroline": False,
-        },
-        "xaxis": {"gridcolor": "#f1f5f9"},
-        "shapes": shapes,
-        "annotations": annotations,
-    }
-    base.update(layout)
-    return go.Figure(data=data, layout=base)
-
-
-def _empty(title: str, message: str) -> go.Figure:
-    return _figure(
-        [],
-        title=title,
-        height=200,
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        annotations=[
-            {
-                "text": message,
-                "showarrow": False,
-                "x": 0.5,
-                "y": 0.5,
-                "xref": "paper",
-                "yref": "paper",
-            }
-        ],
-    )
 
 
 # --- Time buckets ------------------------------------------------------------------
@@ -131,7 +35,8 @@ class Timeline:
 
     def __init__(self, windows: list[dict], days: int):
         self.windows = windows
-        fmt = "%Y-%m-%dT%H:00:00Z" if days <= HOURLY_UP_TO_DAYS else "%Y-%m-%d"
+        self.hourly = days <= HOURLY_UP_TO_DAYS
+        fmt = "%Y-%m-%dT%H:00:00Z" if self.hourly else "%Y-%m-%d"
         keys = [window["start"].strftime(fmt) for window in windows]
         self.labels = list(dict.fromkeys(keys))
         if keys:
@@ -207,13 +112,13 @@ def drift_heatmap(timeline: Timeline, features: list[str]) -> go.Figure:
     ).reshape(len(features), len(drifts))
     reduced = timeline.reduce(matrix, "max")
     if not features or np.isnan(reduced).all():
-        return _empty(title, "No checked window in this period yet.")
+        return empty(title, "No checked window in this period yet.")
     top = max(DRIFT_CRITICAL * 1.5, 0.3)
     z = [
         [None if value != value else round(value, 4) for value in row]
         for row in reduced
     ]
-    return _figure(
+    return figure(
         [
             go.Heatmap(
                 z=z,
@@ -227,108 +132,24 @@ def drift_heatmap(timeline: Timeline, features: list[str]) -> go.Figure:
                     [DRIFT_CRITICAL / top, "#f97316"],
                     [1.0, "#991b1b"],
                 ],
-                colorbar={"title": {"text": "score"}},
+                colorbar={"title": {"text": "score"}, "thickness": 12},
                 hovertemplate="%{y}<br>%{x}<br>score %{z:.3f}<extra></extra>",
                 xgap=1,
                 ygap=1,
             )
         ],
         title=title,
-        height=max(260, 22 * len(features) + 100),
+        height=max(240, 24 * len(features) + 90),
         hovermode="closest",
-    )
-
-
-def distribution(feature: str, reference: dict | None, current: list[dict]):
-    title = f"{feature}: reference and the last 24 hours"
-    if reference is None:
-        return _empty(title, "No reference profile for this version.")
-    reference_profile = profile_from_dict(reference)
-    current_profile = None
-    for data in current:
-        if isinstance(reference_profile, NumericProfile):
-            profile = NumericProfile.from_dict(data, bins=reference_profile.bins)
-        else:
-            profile = CategoricalProfile.from_dict(data)
-        current_profile = (
-            profile if current_profile is None else current_profile.merge(profile)
-        )
-    if current_profile is None or current_profile.count == 0:
-        return _empty(title, "No values of this feature in the last 24 hours.")
-    if isinstance(reference_profile, NumericProfile):
-        return _numeric_distribution(title, reference_profile, current_profile)
-    labels = [*reference_profile.categories, "__other__"]
-    ref_counts = np.append(reference_profile.counts, reference_profile.other)
-    cur_counts = np.append(current_profile.counts, current_profile.other)
-    ref_share = ref_counts / max(float(ref_counts.sum()), 1.0)
-    cur_share = cur_counts / max(float(cur_counts.sum()), 1.0)
-    return _figure(
-        [
-            go.Bar(
-                x=labels,
-                y=ref_share.round(5),
-                name="reference",
-                marker_color="#94a3b8",
-                opacity=0.75,
-            ),
-            go.Bar(
-                x=labels,
-                y=cur_share.round(5),
-                name="last 24 hours",
-                marker_color=COLOURS[0],
-                opacity=0.75,
-            ),
-        ],
-        title=title,
-        y_title="share",
-        barmode="overlay",
-        bargap=0.05,
-        xaxis={"type": "category", "gridcolor": "#f1f5f9"},
-    )
-
-
-def _numeric_distribution(title, reference, current) -> go.Figure:
-    """Density on the reference bins (share per unit), with one bar each for
-    the values below and above the reference range."""
-    ref_counts, cur_counts = numeric_histograms(reference, current)
-    edges = np.asarray(reference.bins.edges, dtype=np.float64)
-    widths = np.diff(edges)
-    typical = float(np.median(widths)) if widths.size else 1.0
-    typical = typical if typical > 0 else 1.0
-    lows = np.concatenate(([edges[0] - typical], edges[:-1], [edges[-1]]))
-    widths = np.concatenate(([typical], widths, [typical]))
-    centres = lows + widths / 2
-    traces = []
-    for counts, name, colour in (
-        (ref_counts, "reference", "#94a3b8"),
-        (cur_counts, "last 24 hours", COLOURS[0]),
-    ):
-        share = np.asarray(counts, dtype=np.float64) / max(float(np.sum(counts)), 1)
-        traces.append(
-            go.Bar(
-                x=centres,
-                y=(share / widths),
-                width=widths,
-                name=name,
-                marker_color=colour,
-                opacity=0.7,
-                hovertemplate="%{x:.4g}: %{y:.3g} per unit<extra>" + name + "</extra>",
-            )
-        )
-    return _figure(
-        traces,
-        title=title,
-        y_title="density",
-        barmode="overlay",
-        bargap=0,
-        hovermode="closest",
+        xaxis=date_axis(hourly=timeline.hourly),
+        yaxis={"automargin": True, "type": "category"},
     )
 
 
 def latency(timeline: Timeline, slo_ms: float | None, percentile: int):
     title = "Latency"
     if not any(w["latency_p50"] is not None for w in timeline.windows):
-        return _empty(title, "No latency was sent in this period.")
+        return empty(title, "No latency was sent in this period.")
     traces = []
     for index, key in enumerate(("latency_p50", "latency_p95", "latency_p99")):
         x, y = timeline.series(lambda w, key=key: w[key], how="max")
@@ -336,11 +157,15 @@ def latency(timeline: Timeline, slo_ms: float | None, percentile: int):
             _scatter(x, y, key.replace("latency_", ""), COLOURS[index], len(x))
         )
     lines = (
-        [(slo_ms, "#b91c1c", "dash", f"SLO p{percentile} {slo_ms:g} ms")]
-        if slo_ms
-        else []
+        [(slo_ms, BAD, "dash", f"SLO p{percentile} {slo_ms:g} ms")] if slo_ms else []
     )
-    return _figure(traces, title=title, y_title="ms", lines=lines)
+    return figure(
+        traces,
+        title=title,
+        y_title="ms",
+        lines=lines,
+        xaxis=date_axis(hourly=timeline.hourly),
+    )
 
 
 def kpis(timeline: Timeline, targets: list[dict[str, Any]]):
@@ -349,7 +174,7 @@ def kpis(timeline: Timeline, targets: list[dict[str, Any]]):
         {name for w in timeline.windows for name in (_summary(w, "kpi_means") or {})}
     )
     if not names:
-        return _empty(title, "No business metric was pushed in this period.")
+        return empty(title, "No business metric was pushed in this period.")
     traces, lines = [], []
     for index, name in enumerate(names):
         colour = COLOURS[index % len(COLOURS)]
@@ -362,7 +187,9 @@ def kpis(timeline: Timeline, targets: list[dict[str, Any]]):
                 lines.append(
                     (threshold, colour, "dash", f"{name} target ({direction})")
                 )
-    return _figure(traces, title=title, lines=lines)
+    return figure(
+        traces, title=title, lines=lines, xaxis=date_axis(hourly=timeline.hourly)
+    )
 
 
 def performance(timeline: Timeline, baseline: dict[str, float]):
@@ -373,7 +200,7 @@ def performance(timeline: Timeline, baseline: dict[str, float]):
         if any(_summary(w, "performance", name) is not None for w in timeline.windows)
     ]
     if not metrics:
-        return _empty(title, "No labelled prediction in this period yet.")
+        return empty(title, "No labelled prediction in this period yet.")
     traces, lines = [], []
     for index, name in enumerate(metrics):
         colour = COLOURS[index % len(COLOURS)]
@@ -381,7 +208,9 @@ def performance(timeline: Timeline, baseline: dict[str, float]):
         traces.append(_scatter(x, y, name, colour, len(x)))
         if name in baseline:
             lines.append((baseline[name], colour, "dot", f"{name} on the test set"))
-    return _figure(traces, title=title, lines=lines)
+    return figure(
+        traces, title=title, lines=lines, xaxis=date_axis(hourly=timeline.hourly)
+    )
 
 
 def fairness(timeline: Timeline, limit: float):
@@ -390,7 +219,7 @@ def fairness(timeline: Timeline, limit: float):
         {s for w in timeline.windows for s in (_summary(w, "fairness") or {})}
     )
     if not subjects:
-        return _empty(title, "No segment with enough predictions in this period.")
+        return empty(title, "No segment with enough predictions in this period.")
     traces = []
     for index, subject in enumerate(subjects):
         x, y = timeline.series(
@@ -398,15 +227,21 @@ def fairness(timeline: Timeline, limit: float):
         )
         name = subject.replace(":", " · ").replace("_", " ")
         traces.append(_scatter(x, y, name, COLOURS[index % len(COLOURS)], len(x)))
-    lines = [(limit, "#b91c1c", "dash", "policy limit")]
-    return _figure(traces, title=title, y_title="gap", lines=lines)
+    lines = [(limit, BAD, "dash", "policy limit")]
+    return figure(
+        traces,
+        title=title,
+        y_title="gap",
+        lines=lines,
+        xaxis=date_axis(hourly=timeline.hourly),
+    )
 
 
 def fairness_groups(latest: dict | None):
     """The latest checked window's rate per group, per attribute and metric."""
     title = "Rates by segment (latest checked window)"
     if not (latest or {}).get("fairness"):
-        return _empty(title, "No segment with enough predictions yet.")
+        return empty(title, "No segment with enough predictions yet.")
     traces = [
         go.Bar(
             x=list(entry.get("groups", {})),
@@ -415,7 +250,7 @@ def fairness_groups(latest: dict | None):
         )
         for subject, entry in sorted(latest["fairness"].items())
     ]
-    return _figure(
+    return figure(
         traces, title=title, y_title="rate", barmode="group", hovermode="closest"
     )
 
@@ -423,17 +258,17 @@ def fairness_groups(latest: dict | None):
 def volume(timeline: Timeline):
     title = "Predictions and labels"
     if not timeline.windows:
-        return _empty(title, "No prediction in this period.")
+        return empty(title, "No prediction in this period.")
     x, y = timeline.series(lambda w: w["prediction_count"], how="sum")
     lx, ly = timeline.series(lambda w: w["label_count"], how="sum")
-    return _figure(
+    return figure(
         [
             go.Bar(x=x, y=y, name="predictions", marker_color=COLOURS[0]),
             go.Bar(x=lx, y=ly, name="labels", marker_color=COLOURS[2]),
         ],
         title=title,
-        height=240,
         barmode="group",
+        xaxis=date_axis(hourly=timeline.hourly),
     )
 
 
@@ -443,7 +278,7 @@ def dashboard_figures(board, model) -> dict[str, go.Figure]:
         "drift": drift_heatmap(timeline, board.features),
         "distribution": distribution(board.feature, board.reference, board.current)
         if board.feature
-        else _empty("Feature distribution", "No reference profile yet."),
+        else empty("Feature distribution", "No reference profile yet."),
         "latency": latency(
             timeline, model.latency_slo_ms, model.latency_slo_percentile
         ),

@@ -1,5 +1,6 @@
-"""Reads of monitoring, limited to what the actor may see, in a fixed number of
-queries whatever the number of windows, features or alerts.
+"""Reads of a deployment's monitoring: its windows (API), its dashboard and the
+overview of monitored versions, in a fixed number of queries whatever the
+number of windows, features or alerts.
 
 Dashboards read the small per-window numbers (``MonitoringWindow`` columns and
 ``summary``), never whole profiles, except the distribution of the one feature
@@ -12,16 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import (
-    Case,
-    Count,
-    OuterRef,
-    Prefetch,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,26 +21,18 @@ from django.utils import timezone
 from approvals.selectors import deployment_get, deployment_live_list
 from models_registry import access as registry_access
 from models_registry.selectors import model_get
-from monitoring import access
-from monitoring.errors import (
-    AlertNotFound,
-    BatchNotFound,
-    ReviewItemNotFound,
-)
 from monitoring.models import (
     Alert,
     AlertStatus,
     Check,
     CheckResult,
     FeatureProfile,
-    MonitoringBatch,
     MonitoringDay,
     MonitoringTarget,
     MonitoringWindow,
     ReferenceProfile,
-    ReviewItem,
-    ReviewStatus,
 )
+from monitoring.selectors.alerts import RESOLVED_LAST, alerts_base
 from monitoring.services.targets import environment_by_name
 
 if TYPE_CHECKING:
@@ -57,60 +41,10 @@ if TYPE_CHECKING:
 DASHBOARD_DAYS = (1, 7, 30, 90)
 # Up to this many days the dashboard is hourly; beyond, daily (monitoring.charts).
 HOURLY_UP_TO_DAYS = 7
-_RESOLVED_LAST = Case(
-    When(status=AlertStatus.RESOLVED, then=Value(1)), default=Value(0)
-)
 DISTRIBUTION_HOURS = 24
 ALERTS_SHOWN = 50
 # The latency error budget is read over this many days (an SLO's usual period).
 ERROR_BUDGET_DAYS = 30
-
-
-def batch_get(*, actor, id: int) -> MonitoringBatch:
-    batch = (
-        MonitoringBatch.objects.select_related(
-            "model", "environment", "target__version"
-        )
-        .defer("payload")
-        .filter(pk=id)
-        .first()
-    )
-    if batch is None or not access.may_view(actor, batch.model):
-        raise BatchNotFound("No such batch.")
-    return batch
-
-
-def _alerts_base() -> QuerySet:
-    return Alert.objects.select_related(
-        "target__model",
-        "target__version",
-        "target__environment",
-        "acknowledged_by",
-        "resolved_by",
-    )
-
-
-def alert_list(*, actor, filters: dict[str, Any] | None = None) -> QuerySet:
-    filters = filters or {}
-    alerts = _alerts_base().filter(
-        target__model__in=registry_access.models_for(actor).values("pk")
-    )
-    if filters.get("model"):
-        alerts = alerts.filter(target__model__name=filters["model"])
-    if filters.get("environment"):
-        alerts = alerts.filter(target__environment__name=filters["environment"])
-    if filters.get("status"):
-        alerts = alerts.filter(status=filters["status"])
-    if filters.get("check"):
-        alerts = alerts.filter(kind=filters["check"])
-    return alerts.order_by("-opened_at", "-pk")
-
-
-def alert_get(*, actor, id: int) -> Alert:
-    alert = _alerts_base().filter(pk=id).first()
-    if alert is None or not access.may_view(actor, alert.target.model):
-        raise AlertNotFound("No such alert.")
-    return alert
 
 
 def window_list(
@@ -291,9 +225,9 @@ def dashboard(
     _add_statistics(board, target, window_id, (latest_id, latest_start))
     _add_distribution(board, target, feature, now)
     board.alerts = list(
-        _alerts_base()
+        alerts_base()
         .filter(target=target)
-        .order_by(_RESOLVED_LAST, "-opened_at", "-pk")[:ALERTS_SHOWN]
+        .order_by(RESOLVED_LAST, "-opened_at", "-pk")[:ALERTS_SHOWN]
     )
     board.open_alerts = sum(a.status != AlertStatus.RESOLVED for a in board.alerts)
     board.baseline = baseline_metrics(target.version_id)
@@ -457,36 +391,3 @@ def overview(*, actor) -> list[TargetRow]:
         for target in targets
     ]
     return sorted(rows, key=lambda row: row.deployment is None)
-
-
-def _pending_reviews(actor) -> QuerySet:
-    return ReviewItem.objects.filter(
-        status=ReviewStatus.PENDING,
-        target__model__in=access.models_responded_by(actor).values("pk"),
-    )
-
-
-def review_queue(*, actor, limit: int = 100) -> list[ReviewItem]:
-    """Pending review items of the models the actor labels, least confident first."""
-    return list(
-        _pending_reviews(actor)
-        .select_related("target__model", "target__version", "target__environment")
-        .order_by("confidence", "predicted_at", "pk")[:limit]
-    )
-
-
-def review_queue_count(*, actor) -> int:
-    return _pending_reviews(actor).count()
-
-
-def review_item_get(*, actor, id: int) -> ReviewItem:
-    item = (
-        ReviewItem.objects.select_related(
-            "target__model", "target__version", "target__environment", "labelled_by"
-        )
-        .filter(pk=id)
-        .first()
-    )
-    if item is None or not access.may_view(actor, item.target.model):
-        raise ReviewItemNotFound("No such review item.")
-    return item
