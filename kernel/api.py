@@ -9,12 +9,14 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from kernel.errors import InvalidInput, ServiceError
+from kernel.errors import InvalidInput, PermissionDenied, ServiceError
 from kernel.guards import CheckedJSONParser, nul_fields
+from kernel.roles import reads_only, writes_nothing
 
 
 def _flatten(detail) -> list[str]:
@@ -135,15 +137,38 @@ def parse_data(
     return validated
 
 
+READ_ONLY_MESSAGE = "You may not change anything here."
+
+
 # The base of every API view: parse → call a service or selector → render.
 # An app sets ``invalid_error`` (its 400 error class) and, where its wording
 # differs, ``body_message`` / ``query_message``. A comment, not a docstring:
 # drf-spectacular publishes the first docstring of a view's classes (up to
 # DRF's own) as the description of every operation that has none.
+#
+# Permission first: nobody learns what is wrong with a body they may not send.
+# A write (POST, PUT, PATCH, DELETE) from someone whose roles only read
+# (``kernel.roles.reads_only``: auditors) is refused with 403 before its body
+# is read; so is a write to a collection (no object in the path) from someone
+# who may change nothing anywhere (``writes_nothing``). Where an object is in
+# the path, a view whose parse would come before its own rule overrides
+# ``check_write`` (calling super) to resolve the object (404 for one the caller
+# may not see) and ask its rule (403) first.
 class ApiView(GenericAPIView):
     invalid_error: type[ServiceError] = InvalidInput
     body_message = "The request has invalid fields."
     query_message = "The query is invalid."
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method not in SAFE_METHODS:
+            self.check_write(request, **kwargs)
+
+    def check_write(self, request, **kwargs) -> None:
+        """Raise 403 (or 404 for an object the caller may not see) before a
+        write's body is read."""
+        if reads_only(request.user) or (not kwargs and writes_nothing(request.user)):
+            raise PermissionDenied(READ_ONLY_MESSAGE)
 
     def parse_body(
         self,

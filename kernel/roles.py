@@ -239,3 +239,33 @@ def is_service_account(user) -> bool:
 
 def user_has_role(user, *roles: str) -> bool:
     return bool(user_roles(user).intersection(roles))
+
+
+# Roles that read and never write: holding only these, a person changes nothing.
+READ_ONLY_ROLES = frozenset({AUDITOR})
+
+
+def reads_only(user) -> bool:
+    """True for people whose every role only reads (auditors): they change
+    nothing anywhere, so a write of theirs is refused (403) before its input is
+    read, rather than answered with what is wrong with the input."""
+    if not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return False
+    held = user_roles(user)
+    return bool(held) and held <= READ_ONLY_ROLES
+
+
+def writes_nothing(user) -> bool:
+    """True for people who may change nothing anywhere: those whose roles only
+    read, and those with neither a role nor a team (a team's models would grant
+    them object rights). For writes whose target is named in the body, not the
+    path: there is no object to answer 404 about before the body is read."""
+    if reads_only(user):
+        return True
+    if not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return False
+    if user_roles(user):
+        return False
+    from kernel.models import Team
+
+    return not Team.objects.filter(group__user=user).exists()

@@ -4,8 +4,9 @@ Some answers come from the kernel's web layer, not from a view: a query or body
 it refuses (NUL, lone surrogates, nesting, page bounds) is a 400, a request
 without valid credentials a 401, a body of a media type no parser reads a 415.
 A view documents what it does itself; this hook adds what the layer around it
-does, so that clients (and the schema fuzzing in tests/fuzz) can trust the
-schema's list of status codes.
+does (and a 403 on every write, asked before its body is read: see
+``kernel.api.ApiView``), so that clients (and the schema fuzzing in
+tests/fuzz) can trust the schema's list of status codes.
 """
 
 from typing import Any
@@ -21,6 +22,11 @@ _SHARED = {
 }
 _WITH_BODY = {
     "415": "The body's media type is not one this operation reads.",
+}
+_WRITES = ("put", "post", "patch", "delete")
+_WRITE = {
+    "403": "You may not change this: refused before the body is read "
+    "(auditors and people without a role or team change nothing).",
 }
 
 
@@ -46,6 +52,8 @@ def document_shared_errors(result, generator, request, public):
             shared = dict(_SHARED)
             if "requestBody" in operation:
                 shared.update(_WITH_BODY)
+            if method in _WRITES:
+                shared.update(_WRITE)
             for status, description in shared.items():
                 responses.setdefault(status, _error_answer(description))
     return result

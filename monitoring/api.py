@@ -333,6 +333,12 @@ class AlertDetail(MonitoringApiView):
 
 
 class AlertAcknowledge(MonitoringApiView):
+    def check_write(self, request, **kwargs):
+        # Permission first: 404 for an alert the actor may not see, before
+        # the body is read.
+        super().check_write(request, **kwargs)
+        selectors.alert_get(actor=request.user, id=kwargs["id"])
+
     @extend_schema(
         operation_id="monitoring_alerts_acknowledge",
         tags=["monitoring"],
@@ -361,6 +367,10 @@ class AlertAcknowledge(MonitoringApiView):
 
 
 class AlertResolve(MonitoringApiView):
+    def check_write(self, request, **kwargs):
+        super().check_write(request, **kwargs)
+        selectors.alert_get(actor=request.user, id=kwargs["id"])
+
     @extend_schema(
         operation_id="monitoring_alerts_resolve",
         tags=["monitoring"],
@@ -385,6 +395,13 @@ class AlertResolve(MonitoringApiView):
 
 
 class ConfigDetail(MonitoringApiView):
+    def check_write(self, request, **kwargs):
+        # Permission first: 404 for a model the actor may not see.
+        from models_registry.selectors import model_get
+
+        super().check_write(request, **kwargs)
+        model_get(actor=request.user, name=kwargs["name"])
+
     @extend_schema(
         operation_id="monitoring_config_retrieve",
         tags=["monitoring"],

@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
 from rest_framework import status
 from rest_framework.response import Response
 
+from approvals import access as approvals_access
 from approvals import selectors, services
 from approvals.api import examples
 from approvals.api.common import (
@@ -88,6 +89,14 @@ class DeploymentDetail(ApprovalsView):
 
 
 class DeploymentRollback(ApprovalsView):
+    def check_write(self, request, **kwargs):
+        # Permission first: 404 for a deployment the actor may not see, 403 for
+        # a model they may not roll back, before the body is read.
+        super().check_write(request, **kwargs)
+        target = selectors.deployment_get(actor=request.user, id=kwargs["id"])
+        if refusal := approvals_access.roll_back_refusal(request.user, target.model):
+            raise refusal
+
     @extend_schema(
         operation_id="deployments_rollback",
         tags=["deployments"],
@@ -142,8 +151,6 @@ class DeploymentRollback(ApprovalsView):
     )
     def post(self, request, id):
         actor = request.user
-        # The service answers 404 for what the actor may not see; a malformed
-        # body is refused first, which tells nothing about the deployment.
         data = self.parse_body(RollbackInput, message="Nothing was rolled back.")
         rolled_back, restored = services.deployment_rollback(
             actor=actor, deployment_id=id, reason=data["reason"]

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from approvals import access as approvals_access
 from approvals import selectors, services
 from approvals.api import examples
 from approvals.api.common import (
@@ -27,6 +28,7 @@ from approvals.serializers import (
     RequestSubmitInput,
 )
 from kernel.api import error_example, error_response, not_found_example
+from kernel.errors import PermissionDenied
 from models_registry import selectors as registry
 from models_registry.errors import VersionNotFound
 
@@ -192,6 +194,16 @@ class RequestDetail(ApprovalsView):
 
 
 class RequestDecisions(ApprovalsView):
+    def check_write(self, request, **kwargs):
+        # Permission first: 404 for a request the actor may not see, 403 for
+        # one they may not decide, before the body is read (the service asks
+        # the whole rule again under its locks).
+        super().check_write(request, **kwargs)
+        target = selectors.request_get(actor=request.user, id=kwargs["id"])
+        refusal = approvals_access.decide_refusal(request.user, target, decisions=[])
+        if isinstance(refusal, PermissionDenied):
+            raise refusal
+
     @extend_schema(
         operation_id="requests_decide",
         tags=["deployment requests"],
@@ -252,8 +264,6 @@ class RequestDecisions(ApprovalsView):
     )
     def post(self, request, id):
         actor = request.user
-        # The service answers 404 for what the actor may not see; a malformed
-        # body is refused first, which tells nothing about the request.
         data = self.parse_body(DecisionInput, message="The decision was not recorded.")
         decision, deployment = services.decision_record(
             actor=actor,
@@ -270,6 +280,12 @@ class RequestDecisions(ApprovalsView):
 
 
 class RequestCancel(ApprovalsView):
+    def check_write(self, request, **kwargs):
+        super().check_write(request, **kwargs)
+        target = selectors.request_get(actor=request.user, id=kwargs["id"])
+        if refusal := approvals_access.cancel_refusal(request.user, target):
+            raise refusal
+
     @extend_schema(
         operation_id="requests_cancel",
         tags=["deployment requests"],

@@ -133,7 +133,9 @@ WRITES = {
         "validator": 403,
         "auditor": 403,
         "platform_admin": 403,
-        "outsider": 404,
+        # Neither role nor team: may change nothing, which is said before the
+        # body (naming the model) is read (issue #14: permission first).
+        "outsider": 403,
         "anonymous": 401,
     },
     "decide": {
