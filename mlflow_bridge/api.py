@@ -7,14 +7,13 @@ Views parse, call one service or selector, and render.
 """
 
 import functools
+import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from kernel.api import READ_ONLY_MESSAGE
 from kernel.errors import ServiceError
-from kernel.roles import writes_nothing
 from mlflow_bridge import authentication, errors, mapping, selectors, services
 from mlflow_bridge.errors import MlflowError
 from mlflow_bridge.params import Params, page_token
@@ -36,11 +35,8 @@ def _error_response(error: MlflowError) -> JsonResponse:
     return response
 
 
-def endpoint(*methods: str, reads: tuple[str, ...] = ("GET",)):
-    """Accept the listed methods, authenticate, parse, and render MLflow errors.
-
-    Permission first: a write (any method not in ``reads``) from someone who may
-    change nothing is refused before its parameters are read."""
+def endpoint(*methods: str):
+    """Accept the listed methods, authenticate, parse, and render MLflow errors."""
 
     def decorate(handler):
         @csrf_exempt
@@ -58,8 +54,6 @@ def endpoint(*methods: str, reads: tuple[str, ...] = ("GET",)):
                 return response
             try:
                 actor = authentication.authenticate(request)
-                if request.method not in reads and writes_nothing(actor):
-                    raise errors.denied(READ_ONLY_MESSAGE)
                 body = handler(request, actor, Params(request))
             except MlflowError as error:
                 return _error_response(error)
@@ -109,12 +103,19 @@ def version_json(view: VersionView) -> dict[str, Any]:
         mapping.SIZE_TAG: str(artifact.size_bytes),
         mapping.FORMAT_TAG: artifact.format,
     }
+    # The other governed fields given as tags on creation, when they are set.
+    if version.semantic_version:
+        tags[mapping.SEMANTIC_VERSION_TAG] = version.semantic_version
+    if artifact.preprocessing_code_version:
+        tags[mapping.PREPROCESSING_TAG] = artifact.preprocessing_code_version
+    if artifact.feature_spec:
+        tags[mapping.FEATURE_SPEC_TAG] = json.dumps(artifact.feature_spec)
     return {
         "name": version.model.name,
         "version": str(version.version),
         "creation_timestamp": _millis(version.created_at),
         "last_updated_timestamp": _millis(version.updated_at),
-        "user_id": version.registered_by.get_username(),
+        "user_id": version.registered_by.username,
         "current_stage": view.stage,
         "description": version.description,
         "source": artifact.uri,
@@ -132,7 +133,7 @@ def model_json(view: ModelView) -> dict[str, Any]:
         "name": model.name,
         "creation_timestamp": _millis(model.created_at),
         "last_updated_timestamp": _millis(model.updated_at),
-        "user_id": model.created_by.get_username(),
+        "user_id": model.created_by.username,
         "description": model.description,
         "latest_versions": [version_json(v) for v in view.latest_versions],
         "tags": _tags(view.tags),
@@ -167,14 +168,14 @@ def _one_version(version) -> dict[str, Any]:
 
 @endpoint("POST")
 def registered_model_create(request, actor, params):
-    name = params.text("name", required=True)
-    services.registered_model_create(
+    tags = params.tags()
+    model = services.registered_model_create(
         actor=actor,
-        name=name,
+        name=params.text("name", required=True),
         description=params.text("description"),
-        tags=params.tags(),
+        tags=tags,
     )
-    return _one_model(actor, name)
+    return {"registered_model": model_json(selectors.created_model_view(model, tags))}
 
 
 @endpoint("GET")
@@ -184,7 +185,11 @@ def registered_model_get(request, actor, params):
 
 @endpoint("GET")
 def registered_model_search(request, actor, params):
-    offset, limit = params.page(default=MODELS_PAGE_DEFAULT, maximum=MODELS_PAGE_MAX)
+    # As MLflow: max_results=0 answers no models, and a page token when some
+    # match.
+    offset, limit = params.page(
+        default=MODELS_PAGE_DEFAULT, maximum=MODELS_PAGE_MAX, minimum=0
+    )
     views, has_more = selectors.model_search(
         actor=actor,
         filter_string=params.text("filter"),
@@ -249,7 +254,7 @@ def registered_model_tag_delete(request, actor, params):
     return {}
 
 
-@endpoint("GET", "POST", reads=("GET", "POST"))
+@endpoint("GET", "POST")
 def latest_versions(request, actor, params):
     views = selectors.latest_versions(
         actor=actor,
@@ -296,7 +301,7 @@ def alias(request, actor, params):
 @endpoint("POST")
 def model_version_create(request, actor, params):
     name = params.text("name", required=True)
-    version, _ = services.model_version_create(
+    version, created = services.model_version_create(
         actor=actor,
         name=name,
         source=params.text("source", required=True),
@@ -306,6 +311,8 @@ def model_version_create(request, actor, params):
         tags=params.tags(),
         logged_model_id=params.text("model_id"),
     )
+    if created:
+        return {"model_version": version_json(selectors.created_version_view(version))}
     return _one_version(
         selectors.version_get(actor=actor, name=name, number=version.version)
     )

@@ -110,12 +110,12 @@ class Params:
             tags[item["key"]] = tag_value
         return tags
 
-    def page(self, *, default: int, maximum: int) -> tuple[int, int]:
+    def page(self, *, default: int, maximum: int, minimum: int = 1) -> tuple[int, int]:
         limit = self.integer("max_results", default=default)
-        if limit < 1 or limit > maximum:
+        if limit < minimum or limit > maximum:
             raise errors.invalid(
                 "Invalid value for request parameter max_results. It must be at "
-                f"least 1 and at most {maximum}, but got value {limit}"
+                f"least {minimum} and at most {maximum}, but got value {limit}"
             )
         token = self.text("page_token")
         if not token:

@@ -18,6 +18,7 @@ from mlflow_bridge.selectors.context import (
     governed_aliases,
 )
 from mlflow_bridge.selectors.registered_models import (
+    created_model_view,
     latest_versions,
     model_get,
     model_search,
@@ -26,6 +27,7 @@ from mlflow_bridge.selectors.registered_models import (
 )
 from mlflow_bridge.selectors.search import filter_models, filter_versions
 from mlflow_bridge.selectors.versions import (
+    created_version_view,
     version_by_alias,
     version_get,
     version_search,
@@ -35,6 +37,8 @@ from mlflow_bridge.selectors.versions import (
 __all__ = [
     "ModelView",
     "VersionView",
+    "created_model_view",
+    "created_version_view",
     "filter_models",
     "filter_versions",
     "governed_aliases",

@@ -33,6 +33,8 @@ _MODEL_FIELDS = (
     "serving_mode",
     "team_id",
     "created_by_id",
+    "title",
+    "latency_slo_ms",
 )
 _VERSION_FIELDS = (
     "id",
@@ -46,6 +48,17 @@ _VERSION_FIELDS = (
     "artifact_id",
     "training_run_id",
     "registered_by_id",
+    "semantic_version",
+)
+
+_ARTIFACT_FIELDS = (
+    "id",
+    "uri",
+    "sha256",
+    "size_bytes",
+    "format",
+    "preprocessing_code_version",
+    "feature_spec",
 )
 
 
@@ -65,8 +78,9 @@ _MODELS = (
 )
 _VERSIONS = (
     "SELECT {version_columns}, m.name, m.last_version_number, a.uri, a.sha256, "
-    "a.size_bytes, a.format, r.external_run_id, ru.username, l.id, l.run_id, "
-    "l.run_link FROM {version} v JOIN {model} m ON m.id = v.model_id "
+    "a.size_bytes, a.format, a.preprocessing_code_version, a.feature_spec, "
+    "r.external_run_id, ru.username, l.id, l.run_id, l.run_link "
+    "FROM {version} v JOIN {model} m ON m.id = v.model_id "
     "JOIN {artifact} a ON a.id = v.artifact_id "
     "LEFT JOIN {run} r ON r.id = v.training_run_id "
     "JOIN {user} ru ON ru.id = v.registered_by_id "
@@ -133,10 +147,10 @@ def _model_row(row) -> RegisteredModel:
 def _version_row(row) -> ModelVersion:
     count = len(_VERSION_FIELDS)
     version = db.instance(ModelVersion, _VERSION_FIELDS, row[:count])
-    (name, last_number, uri, sha256, size, format_, run_id, username) = row[
+    (name, last_number, uri, sha256, size, format_, preprocessing, spec) = row[
         count : count + 8
     ]
-    link_id, link_run_id, run_link = row[count + 8 :]
+    run_id, username, link_id, link_run_id, run_link = row[count + 8 :]
     version.model = db.instance(
         RegisteredModel,
         ("id", "name", "last_version_number"),
@@ -144,8 +158,8 @@ def _version_row(row) -> ModelVersion:
     )
     version.artifact = db.instance(
         Artifact,
-        ("id", "uri", "sha256", "size_bytes", "format"),
-        (version.artifact_id, uri, sha256, size, format_),
+        _ARTIFACT_FIELDS,
+        (version.artifact_id, uri, sha256, size, format_, preprocessing, spec),
     )
     version.training_run = (
         db.instance(
@@ -165,6 +179,47 @@ def _version_row(row) -> ModelVersion:
             ("id", "version_id", "run_id", "run_link"),
             (link_id, version.pk, link_run_id, run_link),
         )
+    return version
+
+
+def _model_record(row) -> db.Record:
+    """What a page's answer reads of a model row, without model instances."""
+    count = len(_MODEL_FIELDS)
+    model = db.record(RegisteredModel, _MODEL_FIELDS, row[:count])
+    model.team = db.Record(id=model.team_id, slug=row[count])
+    model.created_by = db.Record(id=model.created_by_id, username=row[count + 1])
+    return model
+
+
+def _version_record(row) -> db.Record:
+    """What a page's answer reads of a version row, without model instances."""
+    count = len(_VERSION_FIELDS)
+    version = db.record(ModelVersion, _VERSION_FIELDS, row[:count])
+    (name, last_number, uri, sha256, size, format_, preprocessing, spec) = row[
+        count : count + 8
+    ]
+    run_id, username, link_id, link_run_id, run_link = row[count + 8 :]
+    version.model = db.Record(
+        id=version.model_id, name=name, last_version_number=last_number
+    )
+    version.artifact = db.record(
+        Artifact,
+        _ARTIFACT_FIELDS,
+        (version.artifact_id, uri, sha256, size, format_, preprocessing, spec),
+    )
+    version.training_run = (
+        db.Record(id=version.training_run_id, external_run_id=run_id)
+        if version.training_run_id is not None
+        else None
+    )
+    version.registered_by = db.Record(id=version.registered_by_id, username=username)
+    version.mlflow_link = (
+        None
+        if link_id is None
+        else db.Record(
+            id=link_id, version_id=version.id, run_id=link_run_id, run_link=run_link
+        )
+    )
     return version
 
 
@@ -195,17 +250,19 @@ def version_numbered(actor, name: str, number: int) -> ModelVersion | None:
     return _version_row(found[0]) if found else None
 
 
-def models_by_id(ids: list[int]) -> list[RegisteredModel]:
-    return _by_id(ids, queries()["models"], "m.id", _model_row)
+def models_by_id(ids: list[int]) -> list[db.Record]:
+    """Records of these models, for answers (one query)."""
+    return _by_id(ids, queries()["models"], "m.id", _model_record)
 
 
-def versions_by_id(ids: list[int]) -> list[ModelVersion]:
-    return _by_id(ids, queries()["versions"], "v.id", _version_row)
+def versions_by_id(ids: list[int]) -> list[db.Record]:
+    """Records of these versions, for answers (one query)."""
+    return _by_id(ids, queries()["versions"], "v.id", _version_record)
 
 
-def latest_versions(model_ids: list[int]) -> list[ModelVersion]:
+def latest_versions(model_ids: list[int]) -> list[db.Record]:
     """Per model, its live versions and the highest archived and highest other
-    version that is not live (one query)."""
+    version that is not live, as records for answers (one query)."""
     sql = queries()
     models, params = db.in_list("v.model_id", model_ids)
     found = db.rows(
@@ -221,4 +278,4 @@ def latest_versions(model_ids: list[int]) -> list[ModelVersion]:
             *_live_params(),
         ],
     )
-    return [_version_row(row) for row in found]
+    return [_version_record(row) for row in found]

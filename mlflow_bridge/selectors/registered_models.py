@@ -38,9 +38,21 @@ def model_views(models: list[RegisteredModel]) -> list[ModelView]:
     ]
 
 
+def created_model_view(model: RegisteredModel, tags: dict[str, str]) -> ModelView:
+    """The answer for a model just registered, from what the registration
+    wrote (no query): its stored tags, no aliases and no versions yet."""
+    stored = {key: value for key, value in tags.items() if not mapping.is_reserved(key)}
+    return ModelView(
+        model=model, tags={**stored, **rendered_model_tags(model)}, aliases={}
+    )
+
+
 def rendered_model_tags(model: RegisteredModel) -> dict[str, str]:
     tags = {tag: getattr(model, name) for tag, name in mapping.MODEL_FIELD_TAGS.items()}
     tags[mapping.TEAM_TAG] = model.team.slug
+    tags[mapping.TITLE_TAG] = model.title
+    if model.latency_slo_ms is not None:
+        tags[mapping.LATENCY_TAG] = str(model.latency_slo_ms)
     return tags
 
 

@@ -49,6 +49,12 @@ def _require_text(clause: filters.Clause) -> None:
 
 
 TEXT = ("=", "!=", "LIKE", "ILIKE")
+# Governed version tags that are fields (rendered from them on reads).
+_VERSION_FIELD_TAGS = {
+    **mapping.ARTIFACT_FIELD_TAGS,
+    mapping.SEMANTIC_VERSION_TAG: "semantic_version",
+    mapping.PREPROCESSING_TAG: "artifact__preprocessing_code_version",
+}
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
@@ -105,8 +111,8 @@ def filter_versions(versions: QuerySet, clauses: list[filters.Clause]) -> QueryS
                 )
                 versions = versions.filter(_compare("artifact__size_bytes", size))
                 continue
-            if clause.key in mapping.ARTIFACT_FIELD_TAGS:
-                lookup = mapping.ARTIFACT_FIELD_TAGS[clause.key]
+            if clause.key in _VERSION_FIELD_TAGS:
+                lookup = _VERSION_FIELD_TAGS[clause.key]
                 versions = versions.filter(_compare(lookup, clause))
                 continue
             name = f"mlflow_tag_{index}"

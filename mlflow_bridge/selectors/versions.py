@@ -20,6 +20,12 @@ def version_views(versions: list[ModelVersion]) -> list[VersionView]:
     return [context.version_view(version) for version in versions]
 
 
+def created_version_view(version: ModelVersion) -> VersionView:
+    """The answer for a version just registered, from what the registration
+    wrote (no query): a new version is not live and no alias names it."""
+    return VersionView(version, mapping.STAGE_NONE, ())
+
+
 def version_get(*, actor, name: str, number: int) -> ModelVersion:
     version = fixed_sql.version_numbered(actor, name, number)
     if version is None:

@@ -52,9 +52,9 @@ def registered_model_create(
     ``gatehouse.`` tags or the documented defaults, the other tags stored."""
     checks.validate_name(name)
     reserved, plain = checks.split_tags(tags or {}, mapping.MODEL_CREATE_TAGS, "model")
-    if not actor.has_perm("models_registry.add_registeredmodel"):
+    if not registry.holds_globally(actor, "models_registry.add_registeredmodel"):
         raise errors.denied("Only data scientists register models.")
-    if RegisteredModel.objects.filter(name=name).exists():
+    if registry.is_model_name_taken(name):
         raise errors.MlflowError(
             errors.RESOURCE_ALREADY_EXISTS,
             f"Registered Model (name={name}) already exists.",
@@ -82,7 +82,7 @@ def registered_model_create(
                 description=description or "",
                 **values,
             )
-            _store_tags(actor, model, plain)
+            _store_new_tags(actor, model, plain)
     except RegistryConflict as error:
         raise errors.MlflowError(
             errors.RESOURCE_ALREADY_EXISTS,
@@ -91,6 +91,24 @@ def registered_model_create(
     except ServiceError as error:
         raise errors.from_service_error(error) from error
     return model
+
+
+def _store_new_tags(actor, model: RegisteredModel, tags: dict[str, str]) -> None:
+    """A new model's tags, in one insert, audited as ``_store_tags`` would."""
+    if not tags:
+        return
+    now = timezone.now()
+    RegisteredModelTag.objects.bulk_create(
+        RegisteredModelTag(model=model, key=key, value=value, updated_at=now)
+        for key, value in tags.items()
+    )
+    audit_record(
+        actor=actor,
+        action="mlflow.model_tags_set",
+        target=model,
+        scope=model.name,
+        payload={"tags": tags, "previous": dict.fromkeys(tags)},
+    )
 
 
 def _store_tags(actor, model: RegisteredModel, tags: dict[str, str]) -> None:

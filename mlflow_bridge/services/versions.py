@@ -100,6 +100,9 @@ def _register(
                 semantic_version=reserved.get(mapping.SEMANTIC_VERSION_TAG, ""),
             )
             kept = {key: value for key, value in link.items() if value}
+            if created:
+                # What answers read of a new version's link, known here.
+                ModelVersion.mlflow_link.related.set_cached_value(version, None)
             if created and kept:
                 VersionLink.objects.create(version=version, **kept)
                 audit_record(

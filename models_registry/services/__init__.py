@@ -10,6 +10,10 @@ and ``services.<name>``.
 from models_registry.services.cards import model_card_update
 from models_registry.services.datasets import dataset_snapshot_create
 from models_registry.services.evaluations import evaluation_record
+from models_registry.services.preconditions import (
+    holds_globally,
+    is_model_name_taken,
+)
 from models_registry.services.registered_models import (
     REVIEWER_PERMISSIONS,
     TEAM_PERMISSIONS,
@@ -32,6 +36,8 @@ __all__ = [
     "TEAM_PERMISSIONS",
     "dataset_snapshot_create",
     "evaluation_record",
+    "holds_globally",
+    "is_model_name_taken",
     "model_card_update",
     "model_create",
     "model_reviewer_assign",

@@ -1,12 +1,16 @@
 """Registered models: registration, descriptive changes, the risk class and
 reviewer assignments."""
 
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, transaction
 from guardian.shortcuts import assign_perm
 
 from audit.services import audit_record
+from kernel import db
 from kernel.models import Team
 from kernel.roles import (
     PLATFORM_ADMIN,
@@ -25,6 +29,8 @@ from models_registry.errors import (
 from models_registry.models import (
     DecisionDomain,
     RegisteredModel,
+    RegisteredModelGroupObjectPermission,
+    RegisteredModelUserObjectPermission,
     RegulatoryTier,
     RiskClass,
     ServingMode,
@@ -33,6 +39,8 @@ from models_registry.models import (
 from models_registry.services.preconditions import (
     FieldErrors,
     check_choice,
+    holds_globally,
+    is_model_name_taken,
     is_team_member,
     lock_model,
     require_model_permission,
@@ -139,7 +147,7 @@ def model_create(
     fairness_max_disparity: float = 0.1,
 ) -> RegisteredModel:
     """Register a model owned by one of the actor's teams."""
-    if not actor.has_perm("models_registry.add_registeredmodel"):
+    if not holds_globally(actor, "models_registry.add_registeredmodel"):
         raise RegistryPermissionDenied("Only data scientists register models.")
     if not (is_team_member(actor, team) or user_has_role(actor, PLATFORM_ADMIN)):
         raise RegistryInvalid(
@@ -168,25 +176,17 @@ def model_create(
     _model_field_errors(errors, values)
     if serving_mode == ServingMode.REAL_TIME and latency_slo_ms is None:
         errors.add("latency_slo_ms", "Real-time models need a latency SLO.")
-    if RegisteredModel.objects.filter(name=name).exists():
+    if is_model_name_taken(name):
         errors.add("name", "A model with this name exists already.")
     errors.raise_if_any("The model was not registered.")
     try:
-        with transaction.atomic():
+        # No savepoint inside a caller's transaction: an error here ends the
+        # whole registration (the caller's block rolls back too).
+        with transaction.atomic(savepoint=False):
             model = RegisteredModel.objects.create(
                 team=team, created_by=actor, **values
             )
-            for codename in TEAM_PERMISSIONS:
-                assign_perm(codename, team.group, model)
-            reviewers = [
-                assignment.user
-                for assignment in TeamReviewer.objects.filter(team=team).select_related(
-                    "user"
-                )
-            ]
-            if reviewers:
-                for codename in REVIEWER_PERMISSIONS:
-                    assign_perm(codename, reviewers, model)  # one bulk insert each
+            _grant_on_create(model, team)
             audit_record(
                 actor=actor,
                 action="model.registered",
@@ -200,6 +200,53 @@ def model_create(
             fields={"name": ["A model with this name exists already."]},
         ) from error
     return model
+
+
+@cache
+def _grant_sql() -> str:
+    """Object permissions of a new model, in one statement: the owning team's
+    group gets TEAM_PERMISSIONS, each of the team's assigned reviewers
+    REVIEWER_PERMISSIONS (the rows guardian's ``assign_perm`` would write, without
+    its queries per permission). Parameters: the model's app label and content
+    type name, the group, the model twice, the team."""
+    permissions = (
+        f"SELECT gh_p.id, gh_p.codename FROM {Permission._meta.db_table} gh_p "  # noqa: S608
+        f"JOIN {ContentType._meta.db_table} gh_ct ON gh_ct.id = gh_p.content_type_id "
+        "WHERE gh_ct.app_label = %s AND gh_ct.model = %s"
+    )
+
+    def codenames(names) -> str:
+        return ", ".join(f"'{name}'" for name in names)
+
+    group = (
+        f"INSERT INTO {RegisteredModelGroupObjectPermission._meta.db_table} "  # noqa: S608
+        "(permission_id, group_id, content_object_id) "
+        f"SELECT p.id, %s, %s FROM p WHERE p.codename IN "
+        f"({codenames(TEAM_PERMISSIONS)})"
+    )
+    users = (
+        f"INSERT INTO {RegisteredModelUserObjectPermission._meta.db_table} "  # noqa: S608
+        "(permission_id, user_id, content_object_id) "
+        f"SELECT p.id, r.user_id, %s FROM p JOIN {TeamReviewer._meta.db_table} r "
+        f"ON r.team_id = %s WHERE p.codename IN ({codenames(REVIEWER_PERMISSIONS)})"
+    )
+    return f"WITH p AS ({permissions}), g AS ({group} RETURNING 1) {users}"
+
+
+def _grant_on_create(model: RegisteredModel, team: Team) -> None:
+    label = (model._meta.app_label, model._meta.model_name)
+    if connection.vendor == "postgresql":
+        db.execute(_grant_sql(), [*label, team.group_id, model.pk, model.pk, team.pk])
+        return
+    # SQLite (the demo) has no INSERT inside WITH: guardian, row by row.
+    for codename in TEAM_PERMISSIONS:
+        assign_perm(codename, team.group, model)
+    reviewers = [
+        assignment.user
+        for assignment in TeamReviewer.objects.filter(team=team).select_related("user")
+    ]
+    for codename in REVIEWER_PERMISSIONS if reviewers else ():
+        assign_perm(codename, reviewers, model)
 
 
 _EDITABLE_MODEL_FIELDS = (

@@ -123,10 +123,8 @@ def model_version_register_with_run(
         # The model row first (the documented lock order): a concurrent re-send
         # waits here and then finds the version instead of recording the run.
         model = lock_model(model)
-        is_registered = bool(sha256) and (
-            ModelVersion.objects.filter(model=model, artifact__sha256=sha256).exists()
-        )
-        if run is not None and not is_registered:
+        existing = _registered(model, sha256) if sha256 else None
+        if run is not None and existing is None:
             try:
                 training_run, _ = run_record(
                     actor=actor, model=model, run=run_values(model=model, **run)
@@ -145,7 +143,20 @@ def model_version_register_with_run(
             semantic_version=semantic_version,
             card=card,
         )
-        return _version_record(actor=actor, model=model, **values)
+        if existing is not None:
+            return existing, False
+        return _version_record(actor=actor, model=model, checked=True, **values)
+
+
+def _registered(model: RegisteredModel, sha256) -> ModelVersion | None:
+    """The model's version of the artifact with this sha256, if any (the
+    caller holds the model's row lock)."""
+    # Through the artifact's (model, sha256) unique index: at most one
+    # artifact, and one version per artifact.
+    found = ModelVersion.objects.select_related("artifact").filter(
+        artifact__model_id=model.pk, artifact__sha256=sha256
+    )
+    return next(iter(found.order_by()[:1]), None)
 
 
 def _version_values(
@@ -199,15 +210,13 @@ def _version_record(
     tags: dict[str, str],
     semantic_version: str,
     card: dict[str, str],
+    checked: bool = False,
 ) -> tuple[ModelVersion, bool]:
     """Write a version checked by ``_version_values``, or return the one with
-    the same artifact sha256. ``model`` is the row locked by the caller, in an
-    open transaction: its ``last_version_number`` hands out the next number."""
-    existing = (
-        ModelVersion.objects.select_related("artifact")
-        .filter(model=model, artifact__sha256=artifact["sha256"])
-        .first()
-    )
+    the same artifact sha256 (unless the caller ``checked`` there is none).
+    ``model`` is the row locked by the caller, in an open transaction: its
+    ``last_version_number`` hands out the next number."""
+    existing = None if checked else _registered(model, artifact["sha256"])
     if existing is not None:
         return existing, False
     model.last_version_number += 1

@@ -145,7 +145,7 @@ def test_answers_in_mlflow_shapes(call, churn):
         (
             "GET",
             "registered-models/search",
-            {"max_results": "0"},
+            {"max_results": "-1"},
             400,
             "INVALID_PARAMETER_VALUE",
         ),

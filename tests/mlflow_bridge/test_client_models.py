@@ -54,6 +54,7 @@ def test_creates_a_model_with_governed_fields_from_tags_and_defaults(
         "gatehouse.domain": "credit",
         "gatehouse.regulatory_tier": "limited",
         "gatehouse.serving_mode": "batch",
+        "gatehouse.title": "credit-scoring",
     }
     assert fetched.description == "Scores loan applications."
     assert fetched.latest_versions == []
@@ -66,6 +67,49 @@ def test_creates_a_model_with_governed_fields_from_tags_and_defaults(
         .values_list("action", "actor_text")
     )
     assert events == [("model.registered", "dana"), ("mlflow.model_tags_set", "dana")]
+
+
+def test_title_and_latency_slo_given_as_tags_come_back_on_reads(
+    client_for, data_scientist
+):
+    client = client_for(data_scientist)
+    created = client.create_registered_model(
+        "fraud-live",
+        tags={
+            "gatehouse.title": "Fraud, real time",
+            "gatehouse.serving_mode": "real_time",
+            "gatehouse.latency_slo_ms": "150",
+        },
+    )
+    for model in (
+        created,
+        client.get_registered_model("fraud-live"),
+        *client.search_registered_models("name = 'fraud-live'"),
+    ):
+        tags = _tags(model)
+        assert tags["gatehouse.title"] == "Fraud, real time"
+        assert tags["gatehouse.latency_slo_ms"] == "150"
+        assert tags["gatehouse.serving_mode"] == "real_time"
+    names = client.search_registered_models(
+        "tags.`gatehouse.title` = 'Fraud, real time'"
+    )
+    assert [model.name for model in names] == ["fraud-live"]
+
+
+def test_search_with_max_results_zero_answers_as_mlflow(client_for, data_scientist):
+    """MLflow answers no models and, when some match, a page token for the
+    first page (offset 0); with nothing matching, no token."""
+    client = client_for(data_scientist)
+    client.create_registered_model("churn")
+    found = client.search_registered_models(max_results=0)
+    assert list(found) == []
+    assert found.token == "eyJvZmZzZXQiOiAwfQ=="  # {"offset": 0}, as MLflow's
+    none = client.search_registered_models("name = 'nothing'", max_results=0)
+    assert list(none) == []
+    assert not none.token
+    with pytest.raises(RestException) as caught:
+        client.search_registered_models(max_results=-1)
+    assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
 def test_default_risk_class_is_medium(client_for, data_scientist):

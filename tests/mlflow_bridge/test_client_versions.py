@@ -174,6 +174,40 @@ def test_a_run_id_links_or_records_the_training_run(client, data_scientist):
     ]
 
 
+def test_governed_version_tags_given_on_create_come_back_on_reads(client):
+    spec = [{"name": "age", "type": "numeric"}, {"name": "plan", "type": "categorical"}]
+    created = client.create_model_version(
+        "churn",
+        "s3://m/1",
+        tags={
+            **sha_tags("1"),
+            "gatehouse.semantic_version": "1.2.0",
+            "gatehouse.preprocessing_code_version": "prep-7",
+            "gatehouse.feature_spec": json.dumps(spec),
+            "quality": "gold",
+        },
+    )
+    plain = client.create_model_version("churn", "s3://m/2", tags=sha_tags("2"))
+    for version in (
+        created,
+        client.get_model_version("churn", "1"),
+        *client.search_model_versions("name = 'churn' AND version_number = 1"),
+    ):
+        tags = version.tags
+        assert tags["gatehouse.semantic_version"] == "1.2.0"
+        assert tags["gatehouse.preprocessing_code_version"] == "prep-7"
+        assert json.loads(tags["gatehouse.feature_spec"]) == spec
+        assert tags["quality"] == "gold"
+    # Unset fields are not rendered as empty tags.
+    assert not {
+        "gatehouse.semantic_version",
+        "gatehouse.preprocessing_code_version",
+        "gatehouse.feature_spec",
+    } & set(client.get_model_version("churn", plain.version).tags)
+    found = client.search_model_versions("tags.`gatehouse.semantic_version` = '1.2.0'")
+    assert [(v.name, v.version) for v in found] == [("churn", "1")]
+
+
 def test_gets_searches_and_updates_versions(client, data_scientist):
     for number in (1, 2, 3):
         client.create_model_version(

@@ -228,3 +228,30 @@ def test_update_by_someone_who_cannot_see_the_model_reveals_no_fields(
 ):
     with pytest.raises(ModelNotFound):
         services.model_update(actor=other_data_scientist, model=credit_model, name="x")
+
+
+def test_registration_grants_the_team_and_its_reviewers_in_one_statement(
+    data_scientist, team, platform_admin, reviewer, risk_officer, credit_model
+):
+    """The object permissions guardian would write, row for row, for the team's
+    group and each assigned reviewer; their number does not change the
+    registration's queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from guardian.shortcuts import get_perms
+
+    services.model_reviewer_assign(actor=platform_admin, user=reviewer, team=team)
+    with CaptureQueriesContext(connection) as one_reviewer:
+        first = factories.make_model(data_scientist, team, name="first-model")
+    services.model_reviewer_assign(actor=platform_admin, user=risk_officer, team=team)
+    with CaptureQueriesContext(connection) as two_reviewers:
+        second = factories.make_model(data_scientist, team, name="second-model")
+    assert len(two_reviewers) == len(one_reviewer)
+    for model in (first, second):
+        assert sorted(get_perms(team.group, model)) == sorted(services.TEAM_PERMISSIONS)
+        assert sorted(get_perms(reviewer, model)) == sorted(
+            services.REVIEWER_PERMISSIONS
+        )
+    assert sorted(get_perms(risk_officer, second)) == sorted(
+        services.REVIEWER_PERMISSIONS
+    )
