@@ -70,7 +70,9 @@ def node_urls(graph: LineageGraph) -> dict[str, str | None]:
     return {node.key: url_for(node) for node in graph.nodes}
 
 
-def _table(graph: LineageGraph, urls: dict[str, str | None]) -> list[dict]:
+def _table(
+    graph: LineageGraph, urls: dict[str, str | None], drawn: dict[str, str | None]
+) -> list[dict]:
     """Rows of the text listing, column by column as drawn."""
     rows = []
     for column in columns_of(graph):
@@ -81,6 +83,9 @@ def _table(graph: LineageGraph, urls: dict[str, str | None]) -> list[dict]:
                     "column": column.title,
                     "kind": KIND_LABELS[node.kind],
                     "url": urls[node.key],
+                    "lineage_url": drawn[node.key]
+                    if drawn[node.key] != urls[node.key]
+                    else None,
                     "upstream": [
                         {
                             "label": EDGE_LABELS[edge.kind],
@@ -104,8 +109,24 @@ def _table(graph: LineageGraph, urls: dict[str, str | None]) -> list[dict]:
     return rows
 
 
+def graph_urls(graph: LineageGraph, urls: dict[str, str | None]) -> dict:
+    """The links of the drawn boxes: as the table's, except that a version box
+    opens that version's own lineage (its page is one click further, in the
+    breadcrumbs); the page's own version opens its page."""
+    name = graph.model.name
+    subject = graph.version.pk if graph.version is not None else None
+    drawn = dict(urls)
+    for node in graph.of_kind(VERSION):
+        if node.pk != subject and not node.is_hidden:
+            drawn[node.key] = reverse(
+                "registry:version-lineage", args=[name, node.obj.version]
+            )
+    return drawn
+
+
 def _render_graph(request, graph: LineageGraph, *, title: str):
     urls = node_urls(graph)
+    drawn = graph_urls(graph, urls)
     counts = [
         {"label": column.title, "count": len(column.nodes)}
         for column in columns_of(graph)
@@ -114,8 +135,20 @@ def _render_graph(request, graph: LineageGraph, *, title: str):
         "model": graph.model,
         "version": graph.version,
         "graph": graph,
-        "svg": draw(graph, lambda node: urls[node.key], title=title),
-        "rows": _table(graph, urls),
+        "svg": draw(graph, lambda node: drawn[node.key], title=title),
+        "rows": _table(graph, urls, drawn),
+        "version_lineages": [
+            {
+                "number": node.obj.version,
+                "url": reverse(
+                    "registry:version-lineage",
+                    args=[graph.model.name, node.obj.version],
+                ),
+                "is_current": graph.version is not None and node.pk == graph.version.pk,
+            }
+            for node in graph.of_kind(VERSION)
+            if not node.is_hidden
+        ],
         "counts": counts,
         "title": title,
     }
