@@ -15,6 +15,7 @@ schema says anyway.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 REGISTRY_READ = "registry:read"
 REGISTRY_WRITE = "registry:write"
@@ -121,6 +122,7 @@ def view_key(view) -> str:
     return f"{target.__module__}.{target.__name__}"
 
 
+@lru_cache(maxsize=1024)  # one entry per view: a few hundred at most
 def _rule(key: str) -> str | ReadWrite | None:
     if key in ROUTE_SCOPES:
         return ROUTE_SCOPES[key]
