@@ -6,7 +6,7 @@
 (function () {
   "use strict";
 
-  const MIN_HEIGHT = 320;
+  const MIN_BOX = 140;
   const MAX_ZOOM = 2;
   const STEP = 1.4;
   const DRAG_THRESHOLD = 4;
@@ -27,7 +27,10 @@
     if (!full.width || !full.height) {
       return;
     }
-    let view = { x: 0, y: 0, width: full.width, height: full.height };
+    // The view: pixels on screen per unit of the drawing, and the drawing's
+    // point at the box's top-left corner. The box is as tall as the drawing at
+    // that zoom (at least MIN_BOX, at most three quarters of the window).
+    const view = { scale: 1, x: 0, y: 0 };
 
     viewport.classList.add("is-interactive");
     svg.setAttribute("width", "100%");
@@ -41,58 +44,52 @@
       return viewport.clientWidth || full.width;
     }
 
-    // Tall enough to show every row at actual size (so that zooming in moves
-    // sideways only), at most three quarters of the window.
-    function fitHeight() {
-      const fitted = (boxWidth() * full.height) / full.width;
-      const wanted = Math.max(fitted, Math.min(full.height, MIN_HEIGHT));
-      return Math.round(Math.min(wanted, Math.max(window.innerHeight * 0.75, 200)));
+    function fitScale() {
+      return Math.min(boxWidth() / full.width, MAX_ZOOM);
     }
 
-    // Pixels on screen per unit of the drawing, for the current view.
     function scale() {
-      return Math.min(boxWidth() / view.width, svg.clientHeight / view.height);
-    }
-
-    function clamp() {
-      view.width = Math.min(view.width, full.width);
-      view.height = Math.min(view.height, full.height);
-      view.x = Math.min(Math.max(view.x, 0), full.width - view.width);
-      view.y = Math.min(Math.max(view.y, 0), full.height - view.height);
+      return view.scale;
     }
 
     function apply() {
-      clamp();
+      view.scale = Math.min(Math.max(view.scale, fitScale()), MAX_ZOOM);
+      const most = Math.max(window.innerHeight * 0.75, MIN_BOX);
+      const height = Math.round(
+        Math.min(Math.max(full.height * view.scale, MIN_BOX), most)
+      );
+      const width = boxWidth() / view.scale;
+      const tall = height / view.scale;
+      view.x = Math.min(Math.max(view.x, 0), Math.max(full.width - width, 0));
+      view.y = Math.min(Math.max(view.y, 0), Math.max(full.height - tall, 0));
+      svg.setAttribute("height", String(height));
       svg.setAttribute(
         "viewBox",
-        [view.x, view.y, view.width, view.height].map((n) => n.toFixed(1)).join(" ")
+        [view.x, view.y, width, tall].map((n) => n.toFixed(1)).join(" ")
       );
-      const percent = Math.round(scale() * 100);
+      const percent = Math.round(view.scale * 100);
       viewport.dataset.zoom = String(percent);
       if (level) {
-        level.textContent = percent >= 99 && percent <= 101 ? "Actual size" : `Zoom ${percent}%`;
+        level.textContent = percent === 100 ? "Actual size" : `Zoom ${percent}%`;
       }
     }
 
-    // Show the drawing at `pixelsPerUnit`, keeping the point (cx, cy) of the
-    // drawing where it is on screen.
+    // Zoom to `pixelsPerUnit`, keeping the drawing's point (cx, cy) where it
+    // is on screen (the centre of the box by default).
     function zoomTo(pixelsPerUnit, cx, cy) {
-      const fitScale = boxWidth() / full.width;
-      const target = Math.min(Math.max(pixelsPerUnit, fitScale), MAX_ZOOM);
-      const oldWidth = view.width;
-      const oldHeight = view.height;
-      view.width = boxWidth() / target;
-      view.height = svg.clientHeight / target;
-      const x = cx === undefined ? view.x + oldWidth / 2 : cx;
-      const y = cy === undefined ? view.y + oldHeight / 2 : cy;
-      view.x = x - ((x - view.x) * view.width) / oldWidth;
-      view.y = y - ((y - view.y) * view.height) / oldHeight;
+      const old = view.scale;
+      const x = cx === undefined ? view.x + boxWidth() / 2 / old : cx;
+      const y = cy === undefined ? view.y + svg.clientHeight / 2 / old : cy;
+      view.scale = Math.min(Math.max(pixelsPerUnit, fitScale()), MAX_ZOOM);
+      view.x = x - ((x - view.x) * old) / view.scale;
+      view.y = y - ((y - view.y) * old) / view.scale;
       apply();
     }
 
     function fit() {
-      svg.setAttribute("height", String(fitHeight()));
-      view = { x: 0, y: 0, width: full.width, height: full.height };
+      view.scale = fitScale();
+      view.x = 0;
+      view.y = 0;
       apply();
     }
 
