@@ -6,6 +6,7 @@ every business rule (traffic share per strategy, a comment for a rejection, a
 finding's owner) with field errors. Output serializers only render.
 """
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -188,6 +189,13 @@ class RequestOutput(serializers.Serializer):
         many=True,
         help_text="Evaluated again at the final approval (empty until then).",
     )
+    page_url = serializers.SerializerMethodField(
+        help_text="The request's page in the portal, where reviewers decide it: "
+        "a path on this API's host."
+    )
+
+    def get_page_url(self, request) -> str:
+        return reverse("approvals:request-detail", args=[request.pk])
 
 
 class QueueItemOutput(RequestOutput):

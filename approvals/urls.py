@@ -6,7 +6,14 @@ app_name = "approvals"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
-    path("request/new/", views.request_new, name="request-new"),
+    # The form of a version, by its number; the old address by database id
+    # redirects there.
+    path(
+        "models/<slug:name>/versions/<int:number>/request/",
+        views.request_new,
+        name="request-new",
+    ),
+    path("request/new/", views.request_new_by_id, name="request-new-by-id"),
     path("requests/<int:id>/", views.request_detail, name="request-detail"),
     path("requests/<int:id>/decide/", views.request_decide, name="request-decide"),
     path("requests/<int:id>/cancel/", views.request_cancel, name="request-cancel"),

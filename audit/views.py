@@ -47,7 +47,7 @@ from audit.signing import (
     public_key_pem,
     signing_key,
 )
-from kernel.labels import target_urls
+from kernel.labels import event_rows
 
 
 def _may_export(user) -> bool:
@@ -58,16 +58,6 @@ def _browse_form(request) -> AuditEventBrowseForm:
     return AuditEventBrowseForm(
         request.GET, values=audit_filter_values(actor=request.user)
     )
-
-
-def event_rows(events) -> list[dict]:
-    """Events with the page of each target that has one (one query per target
-    type on the page, at most)."""
-    urls = target_urls((event.target_type, event.target_id) for event in events)
-    return [
-        {"event": event, "target_url": urls.get((event.target_type, event.target_id))}
-        for event in events
-    ]
 
 
 def _url(name: str, query: dict) -> str:

@@ -100,6 +100,17 @@ def target_urls(targets: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str
     return found
 
 
+def event_rows(events) -> list[dict]:
+    """Audit events as ``{"event", "target_url"}`` rows for a page, with one
+    resolver call per target type on the page."""
+    events = list(events)
+    urls = target_urls((event.target_type, event.target_id) for event in events)
+    return [
+        {"event": event, "target_url": urls.get((event.target_type, event.target_id))}
+        for event in events
+    ]
+
+
 def digit_ids(ids: Iterable[str]) -> list[int]:
     """The ids that are database keys (a resolver's input is text)."""
     return [int(value) for value in ids if str(value).isdigit()]

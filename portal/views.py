@@ -6,7 +6,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from approvals.access import holds_approving_role
+from approvals.selectors import request_queue
 from kernel.errors import ServiceError
+from kernel.labels import event_rows
 from kernel.pages import add_service_errors
 from kernel.scopes import SCOPE_LABELS
 from kernel.throttling import is_locked, retry_after
@@ -39,12 +42,23 @@ class ThrottledLoginView(LoginView):
         return super().form_invalid(form)
 
 
+HOME_WAITING_SHOWN = 10
+
+
 @login_required
 @require_GET
 def home(request):
-    return render(
-        request, "portal/home.html", {"dashboard": home_dashboard(user=request.user)}
-    )
+    dashboard = home_dashboard(user=request.user)
+    # The requests this person may decide now, oldest first (approvals' rule).
+    waiting = request_queue(actor=request.user)
+    context = {
+        "dashboard": dashboard,
+        "recent_rows": event_rows(dashboard.recent_events),
+        "waiting": waiting[:HOME_WAITING_SHOWN],
+        "waiting_count": len(waiting),
+        "is_approver": holds_approving_role(request.user),
+    }
+    return render(request, "portal/home.html", context)
 
 
 @never_cache

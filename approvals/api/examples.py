@@ -87,6 +87,7 @@ REQUEST = {
     "policy": POLICY,
     "gates": GATES,
     "final_gates": [],
+    "page_url": "/approvals/requests/12/",
 }
 
 QUEUE_ITEM = {**REQUEST, "age_seconds": 5400, "approvals": 1, "failing_gates": []}

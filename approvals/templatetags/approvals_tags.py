@@ -10,6 +10,7 @@ from approvals import access as approvals_access
 from approvals import selectors
 from approvals.models import DeploymentStatus, Environment
 from kernel.roles import ROLE_LABELS
+from models_registry.models import VersionStatus
 
 register = template.Library()
 
@@ -38,6 +39,25 @@ def model_deployments(context, model):
         "model": model,
         "environments": environments,
         "may_roll_back": bool(active) and approvals_access.may_roll_back(user, model),
+    }
+
+
+@register.inclusion_tag("approvals/_version_requests.html", takes_context=True)
+def version_requests(context, version):
+    """On the version's page: its pending requests (one query) and, for the team
+    that owns the model, the action that asks for a deployment."""
+    user = context["request"].user
+    pending = list(
+        selectors.request_list(actor=user, filters={"status": "pending"}).filter(
+            version=version
+        )
+    )
+    return {
+        "version": version,
+        "model": version.model,
+        "pending": pending,
+        "may_request": version.status != VersionStatus.ARCHIVED
+        and approvals_access.may_request(user, version.model),
     }
 
 

@@ -19,6 +19,7 @@ from approvals.views.requests import (
     request_decide,
     request_detail,
     request_new,
+    request_new_by_id,
 )
 from approvals.views.validation import version_validate
 
@@ -31,5 +32,6 @@ __all__ = [
     "request_decide",
     "request_detail",
     "request_new",
+    "request_new_by_id",
     "version_validate",
 ]

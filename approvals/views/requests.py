@@ -4,8 +4,9 @@ the form that submits a request."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import access as approvals_access
@@ -278,18 +279,28 @@ def request_cancel(request, id: int):
 # --- Submit a request ----------------------------------------------------------------
 
 
-def _version_from_query(request):
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors_as_http
+def request_new_by_id(request):
+    """The form's old address, ``?version=<database id>``: a permanent redirect
+    (keeping the method) to the version's own address, for people who may see
+    it; 404 otherwise."""
     raw = request.GET.get("version", "")
     if not is_digits(raw):
         raise Http404("Say which version: ?version=<id>.")
-    return registry_selectors.version_get(actor=request.user, id=int(raw))
+    version = registry_selectors.version_get(actor=request.user, id=int(raw))
+    url = reverse("approvals:request-new", args=[version.model.name, version.version])
+    return HttpResponsePermanentRedirect(url, preserve_request=True)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @service_errors_as_http
-def request_new(request):
-    version = _version_from_query(request)
+def request_new(request, name: str, number: int):
+    version = registry_selectors.version_get_by_number(
+        actor=request.user, model_name=name, number=number
+    )
     model = version.model
     if refusal := approvals_access.request_refusal(request.user, model):
         raise PermissionDenied(refusal.message)

@@ -143,7 +143,9 @@ def _validate(world, client):
 
 
 def _request(world, client):
-    form = reverse("approvals:request-new") + f"?version={world.version.pk}"
+    form = reverse(
+        "approvals:request-new", args=[world.model.name, world.version.version]
+    )
     timeline = reverse("approvals:model-timeline", kwargs={"name": world.model.name})
     for persona in PERSONAS:
         user = person(world, persona)

@@ -109,6 +109,7 @@ def test_submits_a_request_with_its_gates_and_policy(
         },
         "gates": request.gate_results,
         "final_gates": [],
+        "page_url": f"/approvals/requests/{request.pk}/",
     }
     assert [(gate["id"], gate["status"]) for gate in request.gate_results] == [
         ("success_metrics_defined", "pass"),

@@ -288,11 +288,14 @@ def test_timeline_shows_rollback_buttons_to_the_people_who_may_roll_back(
 def test_timeline_lists_the_requests_and_the_actions_on_versions(client, world, two):
     page = body(get_as(client, world.users.requester, _timeline()))
     assert reverse("approvals:request-detail", args=[two[1].request_id]) in page
-    assert f"{reverse('approvals:request-new')}?version={world.version.pk}" in page
+    new = reverse(
+        "approvals:request-new", args=[world.model.name, world.version.version]
+    )
+    assert new in page
     assert reverse("approvals:version-validate", args=[world.version.pk]) not in page
     page = body(get_as(client, world.users.validator, _timeline()))
     assert reverse("approvals:version-validate", args=[world.version.pk]) in page
-    assert reverse("approvals:request-new") not in page
+    assert new not in page
     page = body(get_as(client, world.users.auditor, _timeline()))
     assert 'id="versions-heading"' not in page
 

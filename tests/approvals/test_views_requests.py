@@ -60,7 +60,8 @@ def _evaluate(world, version, metrics, slices=()):
         ("approvals:request-detail", [1]),
         ("approvals:request-decide", [1]),
         ("approvals:request-cancel", [1]),
-        ("approvals:request-new", []),
+        ("approvals:request-new", ["ranker", 1]),
+        ("approvals:request-new-by-id", []),
         ("approvals:deployment-detail", [1]),
         ("approvals:deployment-rollback", [1]),
         ("approvals:model-timeline", ["ranker"]),
@@ -477,7 +478,7 @@ def test_a_platform_admin_cancels_from_the_page_and_a_bad_reason_is_a_form_error
 
 
 def _new_url(version) -> str:
-    return f"{reverse('approvals:request-new')}?version={version.pk}"
+    return reverse("approvals:request-new", args=[version.model.name, version.version])
 
 
 @pytest.mark.parametrize(
@@ -504,11 +505,32 @@ def test_submit_form_is_for_the_owning_team(client, world, persona, status):
 
 
 @pytest.mark.parametrize("query", ["", "?version=", "?version=abc", "?version=999999"])
-def test_submit_form_needs_a_version_it_can_see(client, world, query):
+def test_the_old_form_address_needs_a_version_it_can_see(client, world, query):
     response = get_as(
-        client, world.users.requester, reverse("approvals:request-new") + query
+        client, world.users.requester, reverse("approvals:request-new-by-id") + query
     )
     assert response.status_code == 404
+
+
+def test_the_form_is_addressed_by_the_version_number(client, world):
+    url = _new_url(world.version)
+    assert url == f"/approvals/models/ranker/versions/{world.version.version}/request/"
+    missing = reverse("approvals:request-new", args=["ranker", 99])
+    assert get_as(client, world.users.requester, missing).status_code == 404
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_old_form_address_redirects_keeping_the_method(client, world, method):
+    old = f"{reverse('approvals:request-new-by-id')}?version={world.version.pk}"
+    client.force_login(world.users.requester)
+    response = getattr(client, method)(old)
+    assert response.status_code == 308
+    assert response["Location"] == _new_url(world.version)
+
+
+def test_the_old_form_address_hides_versions_from_outsiders(client, world):
+    old = f"{reverse('approvals:request-new-by-id')}?version={world.version.pk}"
+    assert get_as(client, world.users.stranger, old).status_code == 404
 
 
 def test_submitting_opens_a_request_with_its_gates(client, world):
