@@ -15,10 +15,15 @@ from identity.services import user_session_forget, user_session_remember
 @receiver(user_logged_in, dispatch_uid="identity_remember_session")
 def remember_session(sender, request, user, **kwargs):
     session = getattr(request, "session", None)
-    if session is not None and session.session_key:
-        # Idle from now on (the sign-in's own session write carries it).
-        session[SEEN_KEY] = int(time.time())
-        user_session_remember(user=user, session_key=session.session_key)
+    if session is None:
+        return
+    # Idle from now on (the sign-in's own session write carries it).
+    session[SEEN_KEY] = int(time.time())
+    if not session.session_key:
+        # Signing in over another person's session flushed it: the new
+        # session gets its key when first saved.
+        session.save()
+    user_session_remember(user=user, session_key=session.session_key)
 
 
 @receiver(user_logged_out, dispatch_uid="identity_forget_session")

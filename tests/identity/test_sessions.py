@@ -43,3 +43,19 @@ def test_a_session_is_remembered_and_forgotten(client, data_scientist):
     assert UserSession.objects.filter(user=data_scientist).count() == 1
     client.post("/logout/")
     assert not UserSession.objects.filter(user=data_scientist).exists()
+
+
+def test_signing_in_over_another_session_costs_the_next_page_no_write(
+    client, data_scientist, auditor
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(data_scientist)
+    client.get("/")
+    client.force_login(auditor)  # flushes the first person's session
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    writes = [q["sql"] for q in queries if "UPDATE" in q["sql"]]
+    assert writes == []
+    assert UserSession.objects.filter(user=auditor).count() == 1
