@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from kernel import labels
 from models_registry import validation
+from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
+from models_registry.forms import CARD_LABELS
 from models_registry.models import (
     ArtifactFormat,
     DecisionDomain,
@@ -57,6 +59,11 @@ def register() -> None:
         ("version_status", VersionStatus.choices),
         ("split", Split.choices),
         ("reproduction_mode", REPRODUCTION_MODES),
+        (
+            "gate_status",
+            [(PASS, "Passes"), (FAIL, "Fails"), (NOT_APPLICABLE, "Not applicable")],
+        ),
+        ("card_field", CARD_LABELS.items()),
         (
             "pii_handling",
             [(key, PII_HANDLING_LABELS[key]) for key in validation.PII_HANDLING],

@@ -16,6 +16,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 from kernel.numbers import number
+from portal.reports import wording
 from portal.reports.lineage_report import dumps
 from portal.reports.tables import render_csv_zip
 
@@ -40,13 +41,6 @@ def filename_for(report: dict[str, Any], export_format: str) -> str:
 
 
 # --- HTML and PDF -----------------------------------------------------------------
-
-
-def _compact(value: Any) -> str:
-    """JSON values (schemas, parameters, policies) as one line of text."""
-    if value in (None, "", [], {}):
-        return ""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _metrics(metrics: dict[str, Any]) -> list[dict[str, str]]:
@@ -92,7 +86,7 @@ def presentation(report: dict[str, Any]) -> dict[str, Any]:
     runs = [
         {
             **run,
-            "parameters_text": _compact(run["parameters"]),
+            "parameters_text": wording.pairs_text(run["parameters"]),
             "input_names": [
                 {"name": names.get(item["dataset"], "?"), "role": item["role"]}
                 for item in run["inputs"]
@@ -103,8 +97,10 @@ def presentation(report: dict[str, Any]) -> dict[str, Any]:
     versions = [
         {
             **version,
-            "tags_text": _compact(version["tags"]),
-            "feature_spec_text": _compact(version["artifact"]["feature_spec"]),
+            "tags_text": wording.pairs_text(version["tags"]),
+            "feature_spec_text": wording.feature_spec_text(
+                version["artifact"]["feature_spec"]
+            ),
         }
         for version in report["versions"]
     ]
@@ -124,12 +120,12 @@ def presentation(report: dict[str, Any]) -> dict[str, Any]:
         {
             **check,
             "metric_list": _metrics(check["metrics"]),
-            "differences_text": _compact(check["differences"]),
+            "differences_text": wording.differences_text(check["differences"]),
         }
         for check in report["reproducibility_checks"]
     ]
     requests = [
-        {**request, "policy_text": _compact(request["policy"])}
+        {**request, "policy_text": wording.policy_text(request["policy"])}
         for request in report["approval_requests"]
     ]
     return {
@@ -139,14 +135,19 @@ def presentation(report: dict[str, Any]) -> dict[str, Any]:
         "model_metrics": {
             "offline": report["model"]["offline_success_metrics"],
             "online": report["model"]["online_success_metrics"],
-            "tolerance_text": _compact(report["model"]["reproducibility_tolerance"]),
+            "tolerance_text": wording.tolerance_text(
+                report["model"]["reproducibility_tolerance"]
+            ),
         },
         "versions": versions,
         "datasets": datasets,
         "schemas": [{"label": label, "text": text} for text, label in schemas.items()],
         "runs": runs,
         "evaluations": evaluations,
-        "cards": report["model_cards"],
+        "cards": [
+            {**card, "sections": wording.card_sections(card["content"])}
+            for card in report["model_cards"]
+        ],
         "checks": checks,
         "validations": report["validation_reports"],
         "requests": requests,
