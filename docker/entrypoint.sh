@@ -13,8 +13,11 @@ role="${1:-web}"
 case "$role" in
     web)
         python manage.py migrate --noinput
+        # Sync workers: measured cheaper per request than gthread on every
+        # read (docs/performance.md); put a buffering proxy in front.
         exec gunicorn portal.wsgi:application \
             --bind 0.0.0.0:8000 \
+            --worker-class sync \
             --workers "${GUNICORN_WORKERS:-3}" \
             --access-logfile - \
             "$@"

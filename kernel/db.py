@@ -13,9 +13,11 @@ Behind PgBouncer in transaction mode, prepared statements need PgBouncer 1.21
 or later with ``max_prepared_statements`` set; or set ``DB_PREPARED_STATEMENTS``
 to 0 to send these queries unprepared.
 
-``in_list`` keeps texts with an ``IN`` list fixed for lists of up to 1,024
-values: it pads the list to the next power of two by repeating its last value,
-so a page of results takes one of eleven texts rather than one per length.
+``in_list`` keeps texts that match a list of values fixed: on PostgreSQL one
+text whatever the length (``= ANY(%s)`` with the list as one array parameter,
+short to send and parse); elsewhere an ``IN`` list padded to the next power of
+two by repeating its last value (for up to 1,024 values), so a page of results
+takes one of eleven texts rather than one per length.
 
 ``instance`` turns the columns of such a row into a model instance the way the
 ORM would (the backend's and the fields' converters, e.g. JSON and SQLite's
@@ -92,6 +94,12 @@ def in_list(column: str, values: list) -> tuple[str, list]:
     empty (no values match nothing)."""
     if not values:
         return "1 = 0", []
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return _padded_in_list(column, values)
+
+
+def _padded_in_list(column: str, values: list) -> tuple[str, list]:
     values = list(values)
     if len(values) <= _PADDED_UP_TO:
         size = 1 << (len(values) - 1).bit_length()

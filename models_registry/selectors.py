@@ -6,10 +6,14 @@ queries whatever the data.
 """
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from kernel import db
+from kernel.models import Team
 from models_registry import access
 from models_registry.checklist import Item, compute_checklist, review_summary
 from models_registry.errors import (
@@ -24,6 +28,7 @@ from models_registry.fairness import (
     metric_directions,
 )
 from models_registry.models import (
+    Artifact,
     DatasetSnapshot,
     Evaluation,
     FairnessSlice,
@@ -36,8 +41,11 @@ from models_registry.models import (
 )
 
 
-def model_list(*, actor, filters: dict[str, Any] | None = None) -> QuerySet:
-    """Models the actor may see, with their team and version count.
+def model_list(
+    *, actor, filters: dict[str, Any] | None = None, with_counts: bool = True
+) -> QuerySet:
+    """Models the actor may see, with their team and (``with_counts``, for the
+    pages) their version count.
 
     Filters: ``risk_class``, ``domain``, ``team`` (slug), ``serving_mode``,
     ``status`` (has a version in that status), ``search`` (name, title).
@@ -60,15 +68,86 @@ def model_list(*, actor, filters: dict[str, Any] | None = None) -> QuerySet:
     if filters.get("search"):
         term = filters["search"].strip()
         models = models.filter(Q(name__icontains=term) | Q(title__icontains=term))
-    return models.annotate(version_count=Count("versions", distinct=True)).order_by(
-        "name"
+    if with_counts:
+        models = models.annotate(version_count=Count("versions", distinct=True))
+    return models.order_by("name")
+
+
+# --- One model or version by key: fixed SQL (kernel.db), prepared once per
+# connection, the visibility rule inside, whole rows built into instances. The
+# API and pages read these on every detail; the ORM would compile the joins and
+# the rule on each call.
+
+
+def _attnames(model) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+@cache
+def _detail_sql() -> dict[str, Any]:
+    parts = {
+        "m": (RegisteredModel, _attnames(RegisteredModel)),
+        "t": (Team, _attnames(Team)),
+        "v": (ModelVersion, _attnames(ModelVersion)),
+        "a": (Artifact, _attnames(Artifact)),
+        "r": (TrainingRun, _attnames(TrainingRun)),
+        "u": (get_user_model(), ("id", "username")),
+    }
+    columns = {
+        alias: ", ".join(f"{alias}.{name}" for name in names)
+        for alias, (_, names) in parts.items()
+    }
+    model_from = (
+        f"FROM {RegisteredModel._meta.db_table} m "
+        f"JOIN {Team._meta.db_table} t ON t.id = m.team_id"
     )
+    return {
+        "parts": parts,
+        "model": f"SELECT {columns['m']}, {columns['t']} {model_from} "
+        "WHERE m.name = %s AND ",
+        "version": (
+            f"SELECT {columns['v']}, {columns['m']}, {columns['t']}, "  # noqa: S608
+            f"{columns['a']}, {columns['u']}, {columns['r']} "
+            f"FROM {ModelVersion._meta.db_table} v "
+            f"JOIN {RegisteredModel._meta.db_table} m ON m.id = v.model_id "
+            f"JOIN {Team._meta.db_table} t ON t.id = m.team_id "
+            f"JOIN {Artifact._meta.db_table} a ON a.id = v.artifact_id "
+            f"JOIN {get_user_model()._meta.db_table} u ON u.id = v.registered_by_id "
+            f"LEFT JOIN {TrainingRun._meta.db_table} r ON r.id = v.training_run_id "
+            "WHERE v.id = %s AND "
+        ),
+    }
+
+
+def _visible_sql(actor) -> tuple[str, list]:
+    if not access.may(actor):
+        return "1 = 0", []
+    if actor.is_superuser:
+        return "1 = 1", []
+    return access.holding_sql(actor, access.VIEW, "m.id")
+
+
+def _build(row, aliases: str) -> dict:
+    """Instances of the parts named by ``aliases`` from consecutive columns."""
+    parts, built, start = _detail_sql()["parts"], {}, 0
+    for alias in aliases:
+        model, names = parts[alias]
+        values = row[start : start + len(names)]
+        start += len(names)
+        built[alias] = None if values[0] is None else db.instance(model, names, values)
+    return built
 
 
 def model_get(*, actor, name: str) -> RegisteredModel:
-    model = access.models_for(actor).select_related("team").filter(name=name).first()
-    if model is None:
+    """The model of this name with its team, if the actor may see it (one
+    query)."""
+    visible, params = _visible_sql(actor)
+    rows = db.rows(_detail_sql()["model"] + visible, [name, *params])
+    if not rows:
         raise ModelNotFound("No such model.")
+    built = _build(rows[0], "mt")
+    model = built["m"]
+    model.team = built["t"]
     return model
 
 
@@ -82,10 +161,14 @@ def version_list(
     *, actor, model: RegisteredModel | None = None, filters: dict | None = None
 ) -> QuerySet:
     filters = filters or {}
-    visible = access.models_for(actor).values("pk")
-    versions = _versions_base().filter(model__in=visible)
     if model is not None:
-        versions = versions.filter(model=model)
+        # One model: its visibility once (a prepared query), not per row.
+        if not access.has_model_permission(actor, model, access.VIEW):
+            return ModelVersion.objects.none()
+        versions = _versions_base().filter(model=model)
+    else:
+        visible = access.models_for(actor).values("pk")
+        versions = _versions_base().filter(model__in=visible)
     if filters.get("status"):
         versions = versions.filter(status=filters["status"])
     if filters.get("model"):
@@ -97,12 +180,19 @@ def version_list(
 
 
 def version_get(*, actor, id: int) -> ModelVersion:
-    # [:1] rather than first(): no ORDER BY to compile and plan for one row.
-    version = next(iter(_versions_base().filter(pk=id)[:1]), None)
-    if version is None or not access.has_model_permission(
-        actor, version.model, access.VIEW
-    ):
+    """The version with its model and team, artifact, training run and
+    registrant, if the actor may see its model (one query)."""
+    visible, params = _visible_sql(actor)
+    rows = db.rows(_detail_sql()["version"] + visible, [id, *params])
+    if not rows:
         raise VersionNotFound("No such model version.")
+    built = _build(rows[0], "vmtaur")
+    version, model = built["v"], built["m"]
+    model.team = built["t"]
+    version.model = model
+    version.artifact = built["a"]
+    version.registered_by = built["u"]
+    version.training_run = built["r"]
     return version
 
 

@@ -1,6 +1,7 @@
 """Model versions written by MLflow clients and by the importer: registration
 with the artifact and training run, descriptions and version tags."""
 
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,8 +88,12 @@ def _register(
     training_run,
     link: dict[str, Any],
 ) -> tuple[ModelVersion, bool]:
+    kept = {key: value for key, value in link.items() if value}
+    # With MLflow facts to keep, the version and its link are one transaction;
+    # without, the registration's own transaction is the only one (no
+    # savepoint inside an outer block).
     try:
-        with transaction.atomic():
+        with transaction.atomic() if kept else nullcontext():
             version, created = registry.model_version_register_with_run(
                 actor=actor,
                 model=model,
@@ -99,7 +104,6 @@ def _register(
                 tags=plain,
                 semantic_version=reserved.get(mapping.SEMANTIC_VERSION_TAG, ""),
             )
-            kept = {key: value for key, value in link.items() if value}
             if created:
                 # What answers read of a new version's link, known here.
                 ModelVersion.mlflow_link.related.set_cached_value(version, None)

@@ -1,8 +1,10 @@
 """What every registry endpoint shares: the parser, input parsing, pagination and
 the documented error responses."""
 
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 
 from kernel.api import ApiView, LenientJSONParser, error_example, error_response
@@ -80,3 +82,85 @@ VERSION_NOT_FOUND_EXAMPLE = error_example(
     404,
     {"code": "version_not_found", "message": "No such model version.", "fields": {}},
 )
+
+
+# --- Answers on the hot reads --------------------------------------------------------
+# ModelOutput and VersionOutput (models_registry.serializers) document these
+# answers in the schema; the reads clients repeat most build the same JSON
+# directly, without DRF's field objects per value (a test keeps them equal).
+
+
+def _moment(value: datetime | None) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone,
+    UTC as Z."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _number(value, kind):
+    return None if value is None else kind(value)
+
+
+def model_output(model) -> dict[str, Any]:
+    """ModelOutput's answer."""
+    return {
+        "name": model.name,
+        "title": model.title,
+        "description": model.description,
+        "team": model.team.slug,
+        "domain": model.domain,
+        "risk_class": model.risk_class,
+        "regulatory_tier": model.regulatory_tier,
+        "serving_mode": model.serving_mode,
+        "offline_success_metrics": model.offline_success_metrics,
+        "online_success_metrics": model.online_success_metrics,
+        "latency_slo_ms": _number(model.latency_slo_ms, int),
+        "latency_slo_percentile": int(model.latency_slo_percentile),
+        "reproducibility_tolerance": model.reproducibility_tolerance,
+        "low_confidence_threshold": _number(model.low_confidence_threshold, float),
+        "fairness_attributes": [str(item) for item in model.fairness_attributes],
+        "fairness_max_disparity": float(model.fairness_max_disparity),
+        "latest_version": int(model.last_version_number),
+        "created_at": _moment(model.created_at),
+        "updated_at": _moment(model.updated_at),
+    }
+
+
+def version_output(version) -> dict[str, Any]:
+    """VersionOutput's answer."""
+    artifact, run = version.artifact, version.training_run
+    return {
+        "id": version.pk,
+        "model": version.model.name,
+        "version": int(version.version),
+        "semantic_version": version.semantic_version,
+        "status": version.status,
+        "description": version.description,
+        "tags": {str(key): str(value) for key, value in version.tags.items()},
+        "artifact": {
+            "id": artifact.pk,
+            "uri": artifact.uri,
+            "sha256": artifact.sha256,
+            "size_bytes": int(artifact.size_bytes),
+            "format": artifact.format,
+            "preprocessing_code_version": artifact.preprocessing_code_version,
+            "feature_spec": artifact.feature_spec,
+        },
+        "training_run": None
+        if run is None
+        else {"id": run.pk, "external_run_id": run.external_run_id},
+        "registered_by": version.registered_by.username,
+        "production_approved_at": _moment(version.production_approved_at),
+        "is_card_frozen": version.production_approved_at is not None,
+        "created_at": _moment(version.created_at),
+        "updated_at": _moment(version.updated_at),
+    }
+
+
+def page_of(view: ApiView, items, render) -> Any:
+    """``view.paginated`` with answers built by ``render`` (model_output,
+    version_output) rather than a serializer."""
+    page = view.paginate_queryset(items)
+    return view.get_paginated_response([render(item) for item in page])

@@ -15,8 +15,11 @@ from models_registry.api.common import (
     NOT_FOUND,
     NOT_FOUND_EXAMPLE,
     RegistryView,
+    model_output,
+    page_of,
     resolve_run_inputs,
     team_by_slug,
+    version_output,
 )
 from models_registry.errors import RegistryInvalid
 from models_registry.serializers import (
@@ -53,8 +56,12 @@ class ModelListCreate(RegistryView):
     )
     def get(self, request):
         filters = self.parse_query(ModelFilters)
-        return self.paginated(
-            selectors.model_list(actor=request.user, filters=filters), ModelOutput
+        return page_of(
+            self,
+            selectors.model_list(
+                actor=request.user, filters=filters, with_counts=False
+            ),
+            model_output,
         )
 
     @extend_schema(
@@ -120,7 +127,7 @@ class ModelDetail(RegistryView):
     )
     def get(self, request, name):
         return Response(
-            ModelOutput(selectors.model_get(actor=request.user, name=name)).data
+            model_output(selectors.model_get(actor=request.user, name=name))
         )
 
     @extend_schema(
@@ -254,7 +261,7 @@ class ModelVersionListRegister(RegistryView):
         versions = selectors.version_list(
             actor=request.user, model=model, filters=filters
         )
-        return self.paginated(versions, VersionOutput)
+        return page_of(self, versions, version_output)
 
     @extend_schema(
         operation_id="model_versions_register",

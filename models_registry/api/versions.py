@@ -16,6 +16,7 @@ from models_registry.api.common import (
     VERSION_NOT_FOUND_EXAMPLE,
     RegistryView,
     snapshots_by_id,
+    version_output,
 )
 from models_registry.errors import RegistryInvalid
 from models_registry.fairness import metric_directions
@@ -92,8 +93,9 @@ class VersionDetail(RegistryView):
         ],
     )
     def get(self, request, id):
-        version = selectors.version_get(actor=request.user, id=id)
-        return Response(VersionOutput(version).data)
+        return Response(
+            version_output(selectors.version_get(actor=request.user, id=id))
+        )
 
     @extend_schema(
         operation_id="versions_update",

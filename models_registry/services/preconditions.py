@@ -41,6 +41,9 @@ def check_choice(errors: FieldErrors, field: str, value: Any, choices) -> None:
         errors.add(field, f"Must be one of: {', '.join(choices.values)}.")
 
 
+_MODEL_COLUMNS = tuple(field.attname for field in RegisteredModel._meta.concrete_fields)
+
+
 @cache
 def _sql() -> dict[str, str]:
     user = get_user_model()
@@ -48,6 +51,10 @@ def _sql() -> dict[str, str]:
     return {
         "member": f"SELECT 1 FROM {user_groups} WHERE user_id = %s AND group_id = %s",  # noqa: S608
         "name_taken": f"SELECT 1 FROM {RegisteredModel._meta.db_table} WHERE name = %s",  # noqa: S608
+        "lock": (
+            f"SELECT {', '.join(_MODEL_COLUMNS)} FROM "  # noqa: S608
+            f"{RegisteredModel._meta.db_table} WHERE id = %s FOR UPDATE"
+        ),
         # A global permission held directly or through a group (Django's
         # ModelBackend rule), for one codename, in one statement.
         "global": (
@@ -101,4 +108,7 @@ def require_model_permission(actor, model: RegisteredModel, codename: str) -> No
 def lock_model(model: RegisteredModel) -> RegisteredModel:
     """The model's row, read again under ``SELECT … FOR UPDATE`` (the first lock
     of the documented lock order)."""
-    return RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    rows = db.rows(_sql()["lock"], [model.pk])
+    if not rows:
+        raise RegisteredModel.DoesNotExist("No such model.")
+    return db.instance(RegisteredModel, _MODEL_COLUMNS, rows[0])

@@ -6,6 +6,7 @@ audit chain (taken by ``audit_record``). The model row lock hands out the
 gapless version numbers."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.services import audit_record
+from kernel import db
 from models_registry import access, validation
 from models_registry.errors import (
     RegistryConflict,
@@ -152,11 +154,23 @@ def _registered(model: RegisteredModel, sha256) -> ModelVersion | None:
     """The model's version of the artifact with this sha256, if any (the
     caller holds the model's row lock)."""
     # Through the artifact's (model, sha256) unique index: at most one
-    # artifact, and one version per artifact.
+    # artifact, and one version per artifact. A prepared query answers the
+    # usual case (none); the ORM reads the version when there is one.
+    if not db.rows(_registered_sql(), [model.pk, sha256]):
+        return None
     found = ModelVersion.objects.select_related("artifact").filter(
         artifact__model_id=model.pk, artifact__sha256=sha256
     )
     return next(iter(found.order_by()[:1]), None)
+
+
+@cache
+def _registered_sql() -> str:
+    return (
+        f"SELECT 1 FROM {Artifact._meta.db_table} a JOIN "  # noqa: S608
+        f"{ModelVersion._meta.db_table} v ON v.artifact_id = a.id "
+        "WHERE a.model_id = %s AND a.sha256 = %s"
+    )
 
 
 def _version_values(

@@ -41,16 +41,31 @@ def test_prepared_statements_can_be_switched_off():
 
 
 def test_in_list_pads_to_few_texts_and_never_matches_on_empty():
+    """Off PostgreSQL (the demo's SQLite): an IN list padded to few texts."""
     assert db.in_list("x", []) == ("1 = 0", [])
-    assert db.in_list("x", [5]) == ("x IN (%s)", [5])
-    sql, params = db.in_list("x", [1, 2, 3])
+    assert db._padded_in_list("x", [5]) == ("x IN (%s)", [5])
+    sql, params = db._padded_in_list("x", [1, 2, 3])
     assert sql == "x IN (%s, %s, %s, %s)"
     assert params == [1, 2, 3, 3]
-    texts = {db.in_list("x", list(range(n)))[0] for n in range(1, 1025)}
+    texts = {db._padded_in_list("x", list(range(n)))[0] for n in range(1, 1025)}
     assert len(texts) == 11
-    sql, params = db.in_list("x", list(range(1500)))
+    sql, params = db._padded_in_list("x", list(range(1500)))
     assert sql.count("%s") == 1500
     assert params == list(range(1500))
+
+
+def test_in_list_on_postgresql_is_one_text_with_one_array_parameter():
+    texts = set()
+    for values in ([3], [1, 2, 3], list(range(1, 700))):
+        sql, params = db.in_list("n", values)
+        texts.add(sql)
+        found = db.rows(
+            f"SELECT n FROM generate_series(1, 1000) AS n WHERE {sql} ORDER BY n",
+            params,
+        )
+        assert [n for (n,) in found] == sorted(values)
+    assert texts == {"n = ANY(%s)"}
+    assert db.in_list("n", []) == ("1 = 0", [])
 
 
 def test_instance_converts_like_the_orm_in_any_column_order(data_scientist, team):
