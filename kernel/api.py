@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from kernel.errors import InvalidInput, PermissionDenied, ServiceError
 from kernel.guards import CheckedJSONParser, nul_fields
 from kernel.roles import reads_only, writes_nothing
+from kernel.secrets import secret_fields
 
 
 def _flatten(detail) -> list[str]:
@@ -122,12 +123,20 @@ def parse_data(
     message: str = "The request has invalid fields.",
     error: type[ServiceError] = InvalidInput,
     partial: bool = False,
+    scan_secrets: bool = False,
 ) -> dict[str, Any]:
     """``data`` validated by the input serializer, or ``error`` (400) with every
-    field error at once. The serializer only validates; it never saves."""
+    field error at once. The serializer only validates; it never saves. With
+    ``scan_secrets`` (every write's body), a field that holds credentials is
+    refused too (``kernel.secrets``)."""
     serializer = serializer_class(data=data, partial=partial)
-    if not serializer.is_valid():
-        raise error(message, fields=flatten_errors(serializer.errors))
+    is_valid = serializer.is_valid()
+    fields = {} if is_valid else flatten_errors(serializer.errors)
+    if scan_secrets:
+        for where, problems in secret_fields(serializer, data).items():
+            fields.setdefault(where, []).extend(problems)
+    if fields:
+        raise error(message, fields=fields)
     validated = dict(serializer.validated_data)
     # PostgreSQL refuses NUL in text: what a serializer lets through (JSON and
     # dict fields, keys) is refused here, named like the serializers' errors.
@@ -161,7 +170,8 @@ class ApiView(GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.method not in SAFE_METHODS:
+        # A method the view does not take answers 405, as DRF's dispatch does.
+        if request.method not in SAFE_METHODS and hasattr(self, request.method.lower()):
             self.check_write(request, **kwargs)
 
     def check_write(self, request, **kwargs) -> None:
@@ -183,6 +193,7 @@ class ApiView(GenericAPIView):
             message=message or self.body_message,
             error=self.invalid_error,
             partial=partial,
+            scan_secrets=True,
         )
 
     def parse_query(

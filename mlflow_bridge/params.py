@@ -1,6 +1,11 @@
 """The parameters of an MLflow request: the query string of a GET, else the
 JSON body (the kernel's checked parser: nesting, NUL and surrogates refused),
-read as MLflow reads them, with MLflow's INVALID_PARAMETER_VALUE for bad ones."""
+read as MLflow reads them, with MLflow's INVALID_PARAMETER_VALUE for bad ones.
+
+Every text a write reads (each parameter, each tag's key and value) is scanned
+for credentials as it is read (``kernel.secrets``; a parameter is skipped only
+where ``kernel.secrets.UNSCANNED`` lists ``mlflow.<name>``), so no write can
+store one, whichever parameter it reads."""
 
 import base64
 import binascii
@@ -10,6 +15,7 @@ from django.http import HttpRequest
 from rest_framework.exceptions import ParseError
 
 from kernel.guards import MAX_OFFSET, is_digits, loads_checked, unstorable_text_problem
+from kernel.secrets import UNSCANNED, secret_errors
 from mlflow_bridge import errors
 
 
@@ -17,6 +23,8 @@ class Params:
     """The request's parameters: the query string of a GET, else the JSON body."""
 
     def __init__(self, request: HttpRequest):
+        # Reads (GET) store nothing; every other method's texts are scanned.
+        self.scans = request.method != "GET"
         if request.method == "GET" or not request.body:
             self.values = {key: request.GET.getlist(key) for key in request.GET}
             self.from_query = True
@@ -36,6 +44,14 @@ class Params:
             raise errors.invalid("Malformed request body: it must be a JSON object.")
         self.values = body
         self.from_query = False
+
+    def _scanned(self, name: str, value):
+        """``value`` (a text, a list of texts, or a tag), or INVALID_PARAMETER_VALUE
+        when it holds credentials."""
+        scanned = self.scans and f"mlflow.{name}" not in UNSCANNED
+        if scanned and (problems := secret_errors(value)):
+            raise errors.invalid(f"Invalid value for parameter '{name}': {problems[0]}")
+        return value
 
     def _raw(self, name: str):
         value = self.values.get(name)
@@ -57,7 +73,7 @@ class Params:
                 f"Invalid value {value!r} for parameter '{name}' supplied: it must "
                 f"be a string, not {type(value).__name__}."
             )
-        return value
+        return self._scanned(name, value)
 
     def integer(self, name: str, *, default: int) -> int:
         value = self._raw(name)
@@ -90,7 +106,7 @@ class Params:
             return []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise errors.invalid(f"Parameter '{name}' must be a list of strings.")
-        return value
+        return self._scanned(name, value)
 
     def tags(self) -> dict[str, str]:
         value = self.values.get("tags")
@@ -107,7 +123,9 @@ class Params:
                 raise errors.invalid(
                     f"The value of tag '{item['key']}' must be a string."
                 )
-            tags[item["key"]] = tag_value
+            tags[item["key"]] = self._scanned("tags", {item["key"]: tag_value})[
+                item["key"]
+            ]
         return tags
 
     def page(self, *, default: int, maximum: int, minimum: int = 1) -> tuple[int, int]:

@@ -8,6 +8,10 @@ import math
 import re
 from typing import Any
 
+# The scanner lives in the kernel (several apps use it); the registry's
+# services call it as ``validation.secret_errors``.
+from kernel.secrets import secret_errors
+
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 SEMVER = re.compile(
@@ -18,81 +22,6 @@ SEMVER = re.compile(
 URI_SCHEMES = ("s3://", "gs://", "az://", "abfss://", "file://", "https://", "runs:/",
                "models:/", "mlflow-artifacts:/")  # fmt: skip
 DIRECTIONS = ("higher", "lower")
-
-# Things that must never be stored: cloud keys, private keys, tokens, passwords in
-# URIs. Each pattern is named so that the error says what was found.
-SECRET_PATTERNS = [
-    ("an AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
-    (
-        "an AWS secret access key",
-        re.compile(r"aws_?secret_?access_?key\W{0,5}[A-Za-z0-9/+=]{40}", re.I),
-    ),
-    (
-        "a private key block",
-        re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
-    ),
-    ("a bearer token", re.compile(r"\bbearer\s+[A-Za-z0-9\-._~+/]{20,}=*", re.I)),
-    (
-        "a GitHub token",
-        re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"),
-    ),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z\-_]{35}\b")),
-    ("an Azure storage key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}", re.I)),
-    ("a Gatehouse API token", re.compile(r"\bgh_[a-z0-9]{10}_[A-Za-z0-9_-]{43}\b")),
-    (
-        "a password in a URI",
-        re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.I),
-    ),
-    (
-        "a password or secret value",
-        re.compile(
-            r"\b(?:password|passwd|pwd|secret|api_?key|access_?token)\b\s*[:=]\s*\S{6,}",
-            re.I,
-        ),
-    ),
-]
-_SECRET_KEY_NAMES = re.compile(
-    r"(password|passwd|secret|api_?key|access_?key|private_?key|token|credential)", re.I
-)
-
-
-def find_secrets(value: Any) -> list[str]:
-    """Describe every credential-looking string in a JSON-like value (keys too)."""
-    found: list[str] = []
-
-    def visit(item: Any, key: str | None = None) -> None:
-        if isinstance(item, dict):
-            for child_key, child in item.items():
-                visit(str(child_key))
-                if (
-                    _SECRET_KEY_NAMES.search(str(child_key))
-                    and isinstance(child, str)
-                    and len(child) >= 6
-                ):
-                    found.append(f"a value under the key “{child_key}”")
-                visit(child, str(child_key))
-        elif isinstance(item, list | tuple):
-            for child in item:
-                visit(child, key)
-        elif isinstance(item, str):
-            for label, pattern in SECRET_PATTERNS:
-                if pattern.search(item):
-                    found.append(label)
-
-    visit(value)
-    return sorted(set(found))
-
-
-def secret_errors(value: Any) -> list[str]:
-    found = find_secrets(value)
-    if not found:
-        return []
-    return [
-        "Looks like it holds credentials ("
-        + ", ".join(found)
-        + "). Secrets must never be stored in Gatehouse: remove them."
-    ]
 
 
 def sha256_errors(value: str) -> list[str]:

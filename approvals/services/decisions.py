@@ -19,8 +19,8 @@ from approvals.services.deployments import deployment_execute
 from approvals.services.policies import policy_for
 from approvals.services.requests import request_close, request_lock
 from audit.services import audit_record
+from kernel.secrets import secret_errors
 from models_registry import access
-from models_registry.validation import secret_errors
 
 
 def decision_record(

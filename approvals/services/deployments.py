@@ -21,10 +21,10 @@ from approvals.models import (
     Strategy,
 )
 from audit.services import audit_record
+from kernel.secrets import secret_errors
 from models_registry import access
 from models_registry import services as registry_services
 from models_registry.models import RegisteredModel
-from models_registry.validation import secret_errors
 
 
 def _active(model: RegisteredModel, environment: Environment) -> list[Deployment]:

@@ -19,10 +19,10 @@ from approvals.models import (
 )
 from approvals.services.policies import policy_for, policy_snapshot, strategy_errors
 from audit.services import audit_record
+from kernel.secrets import secret_errors
 from models_registry import access
 from models_registry.errors import ModelNotFound
 from models_registry.models import ModelVersion, RegisteredModel, VersionStatus
-from models_registry.validation import secret_errors
 
 
 def deployment_request_submit(

@@ -17,10 +17,10 @@ from approvals.models import (
 )
 from audit.services import audit_record
 from kernel.roles import VALIDATOR, user_roles
+from kernel.secrets import secret_errors
 from models_registry import access
 from models_registry.errors import ModelNotFound
 from models_registry.models import ModelVersion
-from models_registry.validation import secret_errors
 
 
 def validation_report_record(

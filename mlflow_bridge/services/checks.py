@@ -2,13 +2,14 @@
 clients send them, the governed ``gatehouse.`` tags, the actor's right on the
 model, and the model's row lock."""
 
+from kernel.secrets import secret_errors
 from mlflow_bridge import errors, mapping
 from mlflow_bridge.models import (
     ALIAS_MAX_LENGTH,
     TAG_KEY_MAX_LENGTH,
     TAG_VALUE_MAX_LENGTH,
 )
-from models_registry import access, validation
+from models_registry import access
 from models_registry.models import RegisteredModel
 
 
@@ -37,7 +38,7 @@ def validate_tag(key: str, value: str) -> None:
             f"Value of tag '{key}' exceeds the maximum length of "
             f"{TAG_VALUE_MAX_LENGTH} characters."
         )
-    if problems := validation.secret_errors({key: value}):
+    if problems := secret_errors({key: value}):
         raise errors.invalid(f"Tag '{key}': {problems[0]}")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from rest_framework.exceptions import ParseError
 
 from kernel.guards import is_digits, json_shape, loads_checked
+from kernel.secrets import secret_errors
 from monitoring.errors import BatchInvalid, PayloadTooLarge
 from monitoring.parsing.schema import (
     BATCH_ID_PATTERN,
@@ -72,6 +73,8 @@ def check_batch_id(value: Any) -> str:
                 ]
             },
         )
+    if problems := secret_errors(value):
+        raise BatchInvalid("The batch was refused.", fields={"batch_id": problems})
     return value
 
 

@@ -343,7 +343,7 @@ def _lock_alert(actor, alert_id: int) -> Alert:
 
 
 def _clean_note(note: str, *, required: bool) -> str:
-    from models_registry.validation import secret_errors
+    from kernel.secrets import secret_errors
 
     note = (note or "").strip()
     errors = []

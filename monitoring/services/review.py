@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from models_registry.validation import secret_errors
+from kernel.secrets import secret_errors
 from monitoring import access, outcomes
 from monitoring.errors import (
     MonitoringInvalid,
