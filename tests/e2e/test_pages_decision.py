@@ -92,6 +92,24 @@ def _overflow(page) -> int:
     )
 
 
+def _sticking_out(page) -> list[str]:
+    """The innermost elements that reach past the window's right edge (for the
+    message of a failed overflow assertion)."""
+    return page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            return [...document.querySelectorAll("body *")]
+                .filter((el) => el.getBoundingClientRect().right > width + 1)
+                .filter((el) => !el.closest(".table-scroll"))
+                .filter((el) => ![...el.children].some(
+                    (child) => child.getBoundingClientRect().right > width + 1))
+                .slice(0, 8)
+                .map((el) => el.tagName.toLowerCase() + "." + el.className + " "
+                    + el.textContent.trim().slice(0, 40));
+        }"""
+    )
+
+
 def _in_view(page, selector: str) -> bool:
     """Whether the element's top is inside the window as the page now stands."""
     return page.evaluate(
@@ -111,7 +129,7 @@ def test_reviewer_sees_the_panel_and_a_refused_submit(
     context, page = _page(browser, server, cast.reviewer, WIDTHS[width])
     page.goto(f"{server.url}/approvals/requests/{request.pk}/")
     shoot(page, f"request-{width}")
-    assert _overflow(page) == 0
+    assert _overflow(page) == 0, _sticking_out(page)
     panel = page.locator("#decide")
     if width == "wide":
         # Beside the summary: on the first screen, right of the request.
@@ -160,7 +178,7 @@ def test_reviewer_sees_the_panel_and_a_refused_submit(
     assert comment.get_attribute("aria-invalid") == "true"
     assert "id_comment_error" in comment.get_attribute("aria-describedby")
     assert page.get_by_label("Reject", exact=True).is_checked()
-    assert _overflow(page) == 0
+    assert _overflow(page) == 0, _sticking_out(page)
     page.screenshot(
         path=str(shoot(page, f"refused-reject-{width}").with_suffix(".view.png"))
     )
@@ -176,6 +194,6 @@ def test_rollback_names_the_version_and_fits(server, browser, shoot, pending, wi
     page.goto(f"{server.url}/approvals/deployments/{v2_live.pk}/rollback/")
     button = page.get_by_role("button", name=f"Roll back to v{v1.version}")
     assert button.is_visible()
-    assert _overflow(page) == 0
+    assert _overflow(page) == 0, _sticking_out(page)
     shoot(page, f"rollback-{width}")
     context.close()
