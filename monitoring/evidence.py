@@ -124,6 +124,8 @@ def number(value: Any, key: str = "") -> str:
         return f"{value:.2%}"
     if "pvalue" in key or "p_value" in key:
         return f"{value:.2e}" if 0 < value < 1e-3 else f"{value:.4f}"
+    if abs(value) >= 10_000:
+        return f"{value:,.0f}"
     return f"{value:.4g}"
 
 

@@ -91,8 +91,14 @@ def _numeric(title, reference, current, current_name) -> go.Figure:
     widths = np.diff(edges)
     typical = float(np.median(widths)) if widths.size else 1.0
     typical = typical if typical > 0 else 1.0
-    lows = np.concatenate(([edges[0] - typical], edges[:-1], [edges[-1]]))
-    widths = np.concatenate(([typical], widths, [typical]))
+    # The values below and above the reference range are drawn over the range
+    # they actually span (so 10 % beyond the maximum is not a needle).
+    smallest = min(v for v in (reference.minimum, current.minimum) if v is not None)
+    largest = max(v for v in (reference.maximum, current.maximum) if v is not None)
+    below = max(edges[0] - smallest, typical)
+    above = max(largest - edges[-1], typical)
+    lows = np.concatenate(([edges[0] - below], edges[:-1], [edges[-1]]))
+    widths = np.concatenate(([below], widths, [above]))
     centres = lows + widths / 2
     scale = reference.std if reference.std else 1.0
     unit = "per reference std" if reference.std else "per unit"

@@ -108,6 +108,20 @@ def figure(
     return go.Figure(data=data, layout=base)
 
 
+def _wrapped(message: str, width: int = 34) -> str:
+    """The message on lines of at most ``width`` characters (plotly does not
+    wrap annotations, and a phone's chart is narrow)."""
+    lines, line = [], ""
+    for word in message.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
 def empty(title: str, message: str) -> go.Figure:
     return figure(
         [],
@@ -117,7 +131,7 @@ def empty(title: str, message: str) -> go.Figure:
         yaxis={"visible": False},
         annotations=[
             {
-                "text": message,
+                "text": _wrapped(message),
                 "showarrow": False,
                 "x": 0.5,
                 "y": 0.5,

@@ -15,6 +15,11 @@
         return;
       }
       var figure = JSON.parse(source.textContent);
+      // A responsive plot fills its container once the window is resized: the
+      // container must hold the figure's height itself, or the chart is cut.
+      if (figure.layout && figure.layout.height) {
+        container.style.height = figure.layout.height + "px";
+      }
       window.Plotly.newPlot(container, figure.data, figure.layout, {
         responsive: true,
         displaylogo: false,
