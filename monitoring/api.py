@@ -193,7 +193,12 @@ def _ingest_schema(kind: str, what: str):
                 value={
                     "code": "batch_invalid",
                     "message": "The batch was refused.",
-                    "fields": {"income": ["Row 3: NaN is not a finite number."]},
+                    "fields": {
+                        "income": [
+                            "Rows 3, 7: missing (null or NaN), and the feature spec "
+                            "says this feature is never missing (nullable: false)."
+                        ]
+                    },
                 },
                 response_only=True,
                 status_codes=["400"],
