@@ -1,8 +1,10 @@
 """Sessions end after SESSION_IDLE_TIMEOUT_MINUTES without a request.
 
-The time of the last request is kept in the session, rewritten at most once a
-minute (a session write per request would cost every page a database write).
-SESSION_COOKIE_AGE still bounds a session's whole life.
+The time of the last request is kept in the session from the sign-in on
+(identity/signals.py), rewritten at most once a minute (a session write per
+request would cost every page a database write). SESSION_COOKIE_AGE still
+bounds a session's whole life, and alone bounds a session without the clock
+(one opened before this was deployed).
 """
 
 import time
@@ -32,6 +34,6 @@ class IdleSessionTimeoutMiddleware:
                     request,
                     f"You were signed out after {minutes} minutes without activity.",
                 )
-            elif not isinstance(seen, int) or now - seen >= _RESOLUTION_SECONDS:
+            elif isinstance(seen, int) and now - seen >= _RESOLUTION_SECONDS:
                 request.session[SEEN_KEY] = now
         return self.get_response(request)

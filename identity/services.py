@@ -280,20 +280,22 @@ def user_session_remember(*, user, session_key: str) -> None:
     )
 
 
-def user_session_forget(*, session_key: str) -> None:
-    UserSession.objects.filter(session_key=session_key).delete()
-
-
 def user_sessions_end(*, user) -> int:
-    """Delete every session the user signed in to; return how many."""
+    """Delete every session the user signed in to; return how many were still
+    open (records of sessions that ended by sign-out or expiry are kept until
+    then: a sign-out writes nothing here)."""
     store: type[SessionBase] = import_string(settings.SESSION_ENGINE + ".SessionStore")
     keys = list(
         UserSession.objects.filter(user=user).values_list("session_key", flat=True)
     )
+    ended = 0
     for key in keys:
-        store(session_key=key).delete()
+        session = store(session_key=key)
+        if session.exists(key):
+            session.delete()
+            ended += 1
     UserSession.objects.filter(user=user).delete()
-    return len(keys)
+    return ended
 
 
 def user_deactivate(*, user_id: int, source: str, reason: str):

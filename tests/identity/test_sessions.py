@@ -27,7 +27,6 @@ def test_an_idle_session_ends(client, settings, data_scientist):
         assert answer["Location"].startswith("/login/")
         login_page = client.get(answer["Location"]).content.decode()
         assert "signed out after 15 minutes without activity" in login_page
-    assert not UserSession.objects.filter(user=data_scientist).exists()
 
 
 def test_zero_switches_the_idle_timeout_off(client, settings, data_scientist):
@@ -38,11 +37,27 @@ def test_zero_switches_the_idle_timeout_off(client, settings, data_scientist):
         assert client.get("/").status_code == 200
 
 
-def test_a_session_is_remembered_and_forgotten(client, data_scientist):
+def test_a_session_is_remembered_and_a_sign_out_writes_nothing_here(
+    client, data_scientist
+):
     client.force_login(data_scientist)
     assert UserSession.objects.filter(user=data_scientist).count() == 1
     client.post("/logout/")
-    assert not UserSession.objects.filter(user=data_scientist).exists()
+    assert UserSession.objects.filter(user=data_scientist).count() == 1
+
+
+def test_a_session_without_the_clock_is_not_written_to_start_it(client, data_scientist):
+    from unittest import mock
+
+    from django.contrib.auth.signals import user_logged_in
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with mock.patch.object(user_logged_in, "send"):
+        client.force_login(data_scientist)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert not [q for q in queries if "UPDATE" in q["sql"]]
 
 
 def test_signing_in_over_another_session_costs_the_next_page_no_write(
