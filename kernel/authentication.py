@@ -105,6 +105,9 @@ def scope_refusal(token: ApiToken, request) -> str | None:
     """Why ``token`` may not call the route ``request`` resolved to (None:
     it may). ``request`` is Django's request."""
     match = request.resolver_match
+    view_class = getattr(match.func, "cls", None) if match is not None else None
+    if view_class is not None and not hasattr(view_class, request.method.lower()):
+        return None  # a method the view does not take answers 405, not 403
     key = view_key(match.func) if match is not None else ""
     return missing_scope(token.scope_set, key, request.method)
 

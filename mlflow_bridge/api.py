@@ -13,7 +13,9 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from kernel.api import READ_ONLY_MESSAGE
 from kernel.errors import ServiceError
+from kernel.roles import writes_nothing
 from mlflow_bridge import authentication, errors, mapping, selectors, services
 from mlflow_bridge.errors import MlflowError
 from mlflow_bridge.params import Params, page_token
@@ -35,8 +37,11 @@ def _error_response(error: MlflowError) -> JsonResponse:
     return response
 
 
-def endpoint(*methods: str):
-    """Accept the listed methods, authenticate, parse, and render MLflow errors."""
+def endpoint(*methods: str, reads: tuple[str, ...] = ("GET",)):
+    """Accept the listed methods, authenticate, parse, and render MLflow errors.
+
+    Permission first: a write (any method not in ``reads``) from someone who may
+    change nothing is refused before its parameters are read."""
 
     def decorate(handler):
         @csrf_exempt
@@ -54,6 +59,8 @@ def endpoint(*methods: str):
                 return response
             try:
                 actor = authentication.authenticate(request)
+                if request.method not in reads and writes_nothing(actor):
+                    raise errors.denied(READ_ONLY_MESSAGE)
                 body = handler(request, actor, Params(request))
             except MlflowError as error:
                 return _error_response(error)
@@ -254,7 +261,7 @@ def registered_model_tag_delete(request, actor, params):
     return {}
 
 
-@endpoint("GET", "POST")
+@endpoint("GET", "POST", reads=("GET", "POST"))
 def latest_versions(request, actor, params):
     views = selectors.latest_versions(
         actor=actor,
