@@ -74,6 +74,13 @@ def _cursor():
     return connection.make_cursor(raw)
 
 
+def for_update() -> str:
+    """`` FOR UPDATE`` where the database locks rows (PostgreSQL); nothing on
+    the demo's SQLite, which locks the whole database for a writing
+    transaction anyway."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
 def rows(sql: str, params: list | tuple = ()) -> list[tuple]:
     """All rows of one query with a fixed text (see the module's note)."""
     with _cursor() as cursor:

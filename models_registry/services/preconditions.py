@@ -53,7 +53,7 @@ def _sql() -> dict[str, str]:
         "name_taken": f"SELECT 1 FROM {RegisteredModel._meta.db_table} WHERE name = %s",  # noqa: S608
         "lock": (
             f"SELECT {', '.join(_MODEL_COLUMNS)} FROM "  # noqa: S608
-            f"{RegisteredModel._meta.db_table} WHERE id = %s FOR UPDATE"
+            f"{RegisteredModel._meta.db_table} WHERE id = %s{db.for_update()}"
         ),
         # A global permission held directly or through a group (Django's
         # ModelBackend rule), for one codename, in one statement.
