@@ -6,7 +6,7 @@ from django.db import transaction
 
 from kernel.admin import ReadOnlyAdmin
 from kernel.errors import PermissionDenied
-from kernel.models import ApiToken, Team
+from kernel.models import ApiToken, ServiceAccount, Team
 from portal.login_failures import login_lockout_release, may_unlock
 from portal.services import (
     user_account_save,
@@ -71,6 +71,17 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     search_fields = ["name", "prefix", "user__username"]
     list_select_related = ["user"]
     exclude = ["digest"]
+
+
+@admin.register(ServiceAccount)
+class ServiceAccountAdmin(ReadOnlyAdmin):
+    """Read-only: service accounts are created, given tokens and deactivated on
+    their own pages (/service-accounts/), each an audit event."""
+
+    list_display = ["user", "team", "created_by", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["user__username", "team__name", "description"]
+    list_select_related = ["user", "team", "created_by"]
 
 
 @admin.register(AccessAttempt)

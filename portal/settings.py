@@ -509,8 +509,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gatehouse API",
     "DESCRIPTION": (
-        "Model governance and approval portal. Authenticate with a personal API "
-        "token: `Authorization: Token <token>`."
+        "Model governance and approval portal. Authenticate with an API token "
+        "(a person's, from /tokens/, or a service account's): `Authorization: "
+        "Token <token>`. A token acts as its owner within its scopes; a call "
+        "outside them answers 403 `missing_scope`."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -518,6 +520,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the token scopes wherever a serializer lists them.
+    "ENUM_NAME_OVERRIDES": {"ScopeEnum": "kernel.scopes.SCOPE_NAMES"},
     # The answers of the kernel's web layer (400, 401, 415) on every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

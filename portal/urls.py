@@ -35,8 +35,8 @@ urlpatterns = [
         views.api_token_revoke_view,
         name="api-token-revoke",
     ),
-    path("audit/", include("audit.urls")),
     path("service-accounts/", include("portal.accounts.urls")),
+    path("audit/", include("audit.urls")),
     # The lineage pages join the registry's and approvals' records, so they live
     # in the shell; their URLs stay in the registry's namespace, after its own
     # routes (no path matches both, so resolution is unchanged).

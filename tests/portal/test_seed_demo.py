@@ -63,6 +63,16 @@ def test_the_demo_ends_with_its_people_and_their_roles(small_demo, capsys):
         username, _, described = line.split(maxsplit=2)
         assert described == PEOPLE[username]
 
+    # A team's service account, made by the platform admin (audited).
+    from kernel.models import ServiceAccount
+
+    account = ServiceAccount.objects.get()
+    assert account.user.username == "svc-credit-risk-ci"
+    assert account.team.slug == "credit-risk"
+    assert account.created_by.username == "pat"
+    assert "svc-credit-risk-ci (team credit-risk" in out
+    assert AuditEvent.objects.filter(action="service_account.created").count() == 1
+
     # E-mail went to files, not to the console.
     assert "Subject:" not in out
     assert list((small_demo / "mail").iterdir())

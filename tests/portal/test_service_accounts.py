@@ -440,3 +440,25 @@ class TestApi:
         )
         assert response.status_code == 403
         assert "'accounts:write'" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "shown"),
+    [
+        ("platform_admin", True),
+        ("lead", True),
+        ("auditor", True),
+        ("data_scientist", False),
+        ("reviewer", False),
+    ],
+)
+def test_the_navigation_links_service_accounts_for_who_may_see_them(
+    client, request, persona, shown
+):
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(reverse("home")).content.decode()
+    link = f'href="{reverse("service-accounts")}"'
+    assert (link in page) is shown
+    assert client.get(reverse("service-accounts")).status_code == (
+        200 if shown else 403
+    )

@@ -4,6 +4,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from kernel.errors import NotFound, ServiceError, TokenAlreadyRevoked
 from kernel.models import ApiToken
+from kernel.scopes import SCOPE_NAMES
 from kernel.tokens import token_digest
 from portal.services import MAX_ACTIVE_TOKENS, api_token_create, api_token_revoke
 
@@ -28,9 +29,26 @@ def test_created_token_authenticates_the_api(client, data_scientist):
         "roles": ["data_scientist"],
         "teams": ["credit-risk"],
         "authenticated_with": "token",
+        "service_account": False,
+        "token_scopes": sorted(token.scope_set, key=SCOPE_NAMES.index),
+        "token_expires_at": token.expires_at.isoformat().replace("+00:00", "Z"),
     }
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_me_names_a_narrow_tokens_scopes_and_a_session_has_none(client, data_scientist):
+    token, plaintext = api_token_create(
+        user=data_scientist, name="read", scopes=["registry:read"], expires_in_days=7
+    )
+    body = client.get(reverse("api-me"), **_auth(plaintext)).json()
+    assert body["token_scopes"] == ["registry:read"]
+    assert body["token_expires_at"].startswith(f"{token.expires_at:%Y-%m-%dT%H:%M}")
+    client.force_login(data_scientist)
+    body = client.get(reverse("api-me")).json()
+    assert body["authenticated_with"] == "session"
+    assert body["token_scopes"] is None
+    assert body["token_expires_at"] is None
 
 
 def test_bearer_keyword_is_accepted(client, data_scientist):

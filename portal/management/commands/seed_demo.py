@@ -16,6 +16,7 @@ from kernel import roles
 from kernel.models import Team
 from models_registry.demo import seed_registry_demo
 from monitoring.demo import seed_monitoring_demo
+from portal.accounts.services import USERNAME_PREFIX, service_account_create
 from portal.services import (
     team_create,
     user_create,
@@ -91,6 +92,7 @@ class Command(BaseCommand):
             summary = seed_registry_demo()
             summary += seed_approvals_demo()
             summary += seed_monitoring_demo()
+            summary.append(_service_account_demo(user_model))
         checkpoint_line = _checkpoint_demo()
         descriptions = {
             username: _role_text(role, team_slug)
@@ -118,6 +120,23 @@ class Command(BaseCommand):
 def _role_text(role: str, team_slug: str | None) -> str:
     label = roles.ROLE_LABELS.get(role, role)
     return f"{label}, team {team_slug}" if team_slug else label
+
+
+def _service_account_demo(user_model) -> str:
+    """A CI pipeline's account for the credit-risk team, made by the platform
+    admin, so the service accounts page has one (its tokens are made there)."""
+    name, team_slug = "credit-risk-ci", "credit-risk"
+    if not user_model.objects.filter(username=USERNAME_PREFIX + name).exists():
+        service_account_create(
+            actor=user_model.objects.get(username="pat"),
+            name=name,
+            team_id=Team.objects.get(slug=team_slug).pk,
+            description="The credit-risk team's training pipeline.",
+        )
+    return (
+        f"  service accounts: {USERNAME_PREFIX}{name} (team {team_slug}; "
+        "give it tokens at /service-accounts/)"
+    )
 
 
 def _checkpoint_demo() -> str:
