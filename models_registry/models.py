@@ -41,6 +41,13 @@ class ServingMode(models.TextChoices):
     REAL_TIME = "real_time", "Real-time"
 
 
+class EntryKind(models.TextChoices):
+    """What a registered entry holds: a trained model or a prompt template."""
+
+    MODEL = "model", "Model"
+    PROMPT = "prompt", "Prompt"
+
+
 class ImmutableModel(models.Model):
     """A row that is written once. Updating it through the ORM raises."""
 
@@ -63,6 +70,9 @@ class ImmutableRecordError(Exception):
 class RegisteredModel(TimeStampedModel):
     # Immutable after creation: MLflow users asked for exactly this (mlflow#3175).
     name = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(
+        max_length=10, choices=EntryKind.choices, default=EntryKind.MODEL
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="models")
@@ -97,7 +107,10 @@ class RegisteredModel(TimeStampedModel):
             ("rollback_registeredmodel", "Can roll back deployments of the model"),
             ("change_risk_class", "Can change the risk class of models"),
         ]
-        indexes = [models.Index(fields=["team", "risk_class"])]
+        indexes = [
+            models.Index(fields=["team", "risk_class"]),
+            models.Index(fields=["kind", "name"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(latency_slo_percentile__in=[50, 90, 95, 99]),
@@ -254,6 +267,7 @@ class ArtifactFormat(models.TextChoices):
     TENSORFLOW = "tensorflow", "TensorFlow"
     PMML = "pmml", "PMML"
     MLFLOW = "mlflow", "MLflow model"
+    PROMPT = "prompt", "Prompt template"
     OTHER = "other", "Other"
 
 
@@ -438,6 +452,13 @@ class ModelCard(models.Model):
     def is_complete(self) -> bool:
         return all(value.strip() for value in self.content().values())
 
+    def is_complete_for(self, kind: str) -> bool:
+        """Every field an entry of ``kind`` fills is written (a prompt card
+        has four, see PROMPT_CARD_FIELDS)."""
+        from models_registry.prompt_models import card_fields
+
+        return all(getattr(self, field).strip() for field in card_fields(kind))
+
 
 class ModelCardRevision(ImmutableModel):
     card = models.ForeignKey(
@@ -484,3 +505,8 @@ class ReproductionCheck(models.Model):
 
     def __str__(self):
         return f"reproduction of {self.version}: {'pass' if self.is_passed else 'fail'}"
+
+
+# Prompt versions' content lives in its own module (this one is at its size
+# limit); importing it here registers the model with the app.
+from models_registry.prompt_models import *  # noqa: E402, F403

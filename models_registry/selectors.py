@@ -379,3 +379,57 @@ def model_versions_with_test_metrics(*, actor, model: RegisteredModel) -> list[d
             }
         )
     return rows
+
+
+# --- Prompts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptView:
+    """What people read of a prompt version: the template as text (a chat as
+    role-labelled blocks), the model settings as labelled lines."""
+
+    template_type: str
+    text: str
+    settings: list[str]
+    variables: list[str]
+    content_hash: str
+    content: Any  # the PromptContent row
+
+    @property
+    def full_text(self) -> str:
+        """Template and settings, the text diffs compare."""
+        if not self.settings:
+            return self.text
+        return "\n".join([self.text, "", *self.settings])
+
+
+def prompt_view(version: ModelVersion) -> PromptView | None:
+    """The prompt of a version (None for a model's version). One query unless
+    the caller selected ``prompt`` with the version."""
+    from models_registry import prompt_text
+    from models_registry.models import PromptContent
+
+    try:
+        content = version.prompt
+    except PromptContent.DoesNotExist:
+        return None
+    return PromptView(
+        template_type=content.template_type,
+        text=prompt_text.display_text(
+            content.template_type, content.template, content.messages
+        ),
+        settings=prompt_text.settings_lines(
+            content.model_config, content.response_format
+        ),
+        variables=list(content.variables),
+        content_hash=content.content_hash,
+        content=content,
+    )
+
+
+def prompt_version_content(version: ModelVersion) -> str:
+    """A prompt version's template as display text ("" for a model's version):
+    text as written, a chat as "System:" / "User:" blocks, never JSON."""
+    view = prompt_view(version)
+    return view.text if view else ""
