@@ -408,6 +408,16 @@ class FairnessSlice(models.Model):
         return f"{self.attribute}={self.group}"
 
 
+# Eval-harness evaluations of prompt versions live in their own module; the
+# import registers their models with the app.
+from models_registry.llm_eval_models import (  # noqa: E402, F401, I001
+    HarnessFormat,
+    LlmEvaluation,
+    LlmEvaluationCases,
+    PromptTuningSnapshot,
+)
+
+
 CARD_FIELDS = (
     "intended_use",
     "out_of_scope_uses",
