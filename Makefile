@@ -9,9 +9,9 @@ PORT ?= 8000
 
 .PHONY: install demo test lint fmt check worker beat bench
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ./client -e ".[dev]"
 	touch $@
 
 install: $(BIN)/.installed

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from gatehouse_client.profile import (
+    CategoricalProfile,
+    NumericProfile,
+    profile_from_dict,
+)
 
 from monitoring.charts.layout import ACCENT, REFERENCE_GREY, empty, figure
-from monitoring.profiles import CategoricalProfile, NumericProfile, profile_from_dict
 from monitoring.statistics import numeric_histograms
 
 OTHER_LABEL = "other categories"

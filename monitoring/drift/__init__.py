@@ -1,6 +1,6 @@
 """Drift, prediction drift and training-serving parity from window profiles.
 
-Every statistic here is computed from two profiles (``monitoring.profiles``), never
+Every statistic here is computed from two profiles (``gatehouse_client.profile``), never
 from raw rows, so the cost of an evaluation depends on the number of features and
 bins, not on how many records the windows hold. The statistics themselves live in
 ``monitoring.statistics``; this package decides which one to use per feature, with

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from gatehouse_client.profile import CategoricalProfile, NumericProfile, Profile
+
 from monitoring.drift.config import CATEGORICAL, NUMERIC, PVALUE_METHODS, DriftConfig
-from monitoring.profiles import CategoricalProfile, NumericProfile, Profile
 from monitoring.statistics import (
     adjust_pvalues,
     categorical_statistics,

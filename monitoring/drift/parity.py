@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from gatehouse_client.profile import NumericProfile, Profile
+
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.evaluation import (
     SEVERITY_CRITICAL,
@@ -15,7 +17,6 @@ from monitoring.drift.evaluation import (
     FeatureDriftResult,
     evaluate_window,
 )
-from monitoring.profiles import NumericProfile, Profile
 from monitoring.statistics import categorical_table
 
 _SEVERITY_RANK = {SEVERITY_NONE: 0, SEVERITY_WARNING: 1, SEVERITY_CRITICAL: 2}

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+from gatehouse_client.profile import rows as _rows
+from gatehouse_client.profile import segments as _segments
 
 from monitoring.errors import BatchInvalid, TooManyFeatures, TooManyRows
 
@@ -24,8 +26,10 @@ PARQUET = "parquet"
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 
-FEATURE_PREFIX = "f:"
-SEGMENT_PREFIX = "s:"
+# Feature columns are named f:<feature>, segments s:<attribute> (the client
+# library profiles tables named so).
+FEATURE_PREFIX = _rows.FEATURE_PREFIX
+SEGMENT_PREFIX = _segments.SEGMENT_PREFIX
 
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
 PARQUET_MAGIC = b"PAR1"

@@ -18,10 +18,11 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from gatehouse_client.profile import outcomes
 
 from audit.services import audit_record
 from kernel.secrets import secret_errors
-from monitoring import access, outcomes
+from monitoring import access
 from monitoring.errors import (
     MonitoringInvalid,
     MonitoringPermissionDenied,

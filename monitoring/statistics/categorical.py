@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from gatehouse_client.profile.categorical import OTHER_CATEGORY
 
 from monitoring.statistics.divergences import (
     DEFAULT_PSI_EPSILON,
@@ -14,10 +15,7 @@ from monitoring.statistics.divergences import (
 from monitoring.statistics.significance import chi2_contingency_2xk
 
 if TYPE_CHECKING:  # profiles import this package; no import back at run time
-    from monitoring.profiles import CategoricalProfile
-
-# Name of the values outside a profile's vocabulary (its tail), taken together.
-OTHER_CATEGORY = "__other__"
+    from gatehouse_client.profile import CategoricalProfile
 
 
 def tail_label(bucket: int) -> str:

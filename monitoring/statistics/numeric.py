@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from gatehouse_client.profile.binning import BinsMismatchError
 
-from monitoring.statistics.binning import BinsMismatchError
 from monitoring.statistics.divergences import (
     DEFAULT_PSI_EPSILON,
     jensen_shannon_distance,
@@ -28,7 +28,7 @@ from monitoring.statistics.divergences import (
 from monitoring.statistics.significance import ks_pvalue
 
 if TYPE_CHECKING:  # profiles import this package; no import back at run time
-    from monitoring.profiles import NumericProfile
+    from gatehouse_client.profile import NumericProfile
 
 # A cell whose values all sit on its upper bound (a discrete value that is also
 # an edge) adds no KS error; offsets are float sums, hence the tolerance.

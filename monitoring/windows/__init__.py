@@ -12,12 +12,15 @@ have count in its tail sketch); latency on fixed logarithmic bins (0.01 ms to
 recorded value); scores on the reference's score bins, or 100 equal bins on
 [0, 1] when the reference had no score.
 
-Modules: ``references`` (a window's reference, and a reference sample's
-profiles), ``slices`` (profiles of a slice, quantiles), ``segments`` (fairness
-groups and KPIs) and ``partials`` (a batch's contribution, hour by hour).
+The profiling itself is the client library's (``gatehouse_client.profile``:
+``rows``, a table's contribution hour by hour; ``slices``, profiles of a slice
+and quantiles; ``segments``, fairness groups and KPIs), so rows pushed to the
+portal and profiles built by a client are made by the same code; this package
+re-exports it with ``references`` (a window's reference, and a reference
+sample's profiles) and ``prediction_partials`` on a reference.
 """
 
-from monitoring.windows.partials import (
+from gatehouse_client.profile.rows import (
     HOUR_MICROS,
     HOUR_SECONDS,
     Partial,
@@ -31,13 +34,7 @@ from monitoring.windows.partials import (
     sort_by_hour,
     text_values,
 )
-from monitoring.windows.references import (
-    DEFAULT_SCORE_BINS,
-    ReferenceState,
-    build_reference,
-    reference_state,
-)
-from monitoring.windows.segments import (
+from gatehouse_client.profile.segments import (
     MISSING_GROUP,
     merge_kpis,
     merge_segments,
@@ -45,12 +42,19 @@ from monitoring.windows.segments import (
     segment_counts,
     segment_json,
 )
-from monitoring.windows.slices import (
+from gatehouse_client.profile.slices import (
     LATENCY_BINS,
     empty_like,
     feature_profile,
     quantile,
     share_above,
+)
+
+from monitoring.windows.references import (
+    DEFAULT_SCORE_BINS,
+    ReferenceState,
+    build_reference,
+    reference_state,
 )
 
 __all__ = [

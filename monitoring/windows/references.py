@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-
-from monitoring.parsing import CATEGORICAL, FEATURE_PREFIX, NUMERIC
-from monitoring.profiles import (
+from gatehouse_client.profile import (
     DEFAULT_MAX_CATEGORIES,
     CategoricalProfile,
     NumericBins,
@@ -18,11 +16,9 @@ from monitoring.profiles import (
     profile_from_dict,
     top_categories,
 )
-from monitoring.windows.slices import value_counts
+from gatehouse_client.profile.slices import DEFAULT_SCORE_BINS, value_counts
 
-DEFAULT_SCORE_BINS = NumericBins(
-    edges=np.linspace(0.0, 1.0, 101), tail_scale=0.01, tail_bins=20
-)
+from monitoring.parsing import CATEGORICAL, FEATURE_PREFIX, NUMERIC
 
 
 @dataclass

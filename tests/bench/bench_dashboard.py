@@ -120,9 +120,9 @@ def fill():
         deployed_by=user,
     )
     import pyarrow as pa
+    from gatehouse_client.profile import NumericProfile
 
     from monitoring.parsing import FEATURE_PREFIX
-    from monitoring.profiles import NumericProfile
 
     rng = np.random.default_rng(3)
     sample = pa.table(
@@ -196,7 +196,7 @@ def fill():
     recent = list(
         MonitoringWindow.objects.filter(target=target).order_by("-start")[:24]
     )
-    from monitoring.profiles import profile_from_dict
+    from gatehouse_client.profile import profile_from_dict
 
     profiles = []
     for window in recent:

@@ -30,12 +30,13 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from monitoring.drift import evaluate_window  # noqa: E402
-from monitoring.profiles import (  # noqa: E402
+from gatehouse_client.profile import (  # noqa: E402
     CategoricalProfile,
     NumericProfile,
     profile_from_dict,
 )
+
+from monitoring.drift import evaluate_window  # noqa: E402
 
 TARGET_MS = 100.0
 N_NUMERIC = 40

@@ -177,8 +177,9 @@ def measure(compute, use_tracemalloc: bool) -> dict:
 
 def run_gatehouse(directory: Path, use_tracemalloc: bool) -> dict:
     sys.path.insert(0, str(REPO_ROOT))
+    from gatehouse_client.profile import CategoricalProfile, NumericProfile
+
     from monitoring.drift import evaluate_window
-    from monitoring.profiles import CategoricalProfile, NumericProfile
 
     reference_data = load(directory, "reference")
     current_data = load(directory, "current")

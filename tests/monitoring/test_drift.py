@@ -7,6 +7,14 @@ import json
 
 import numpy as np
 import pytest
+from gatehouse_client.profile import (
+    DEFAULT_TAIL_BUCKETS,
+    BinsMismatchError,
+    CategoricalProfile,
+    NumericBins,
+    NumericProfile,
+)
+from gatehouse_client.profile.categorical import tail_bucket
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import kstwo
@@ -21,14 +29,6 @@ from monitoring.drift import (
     evaluate_prediction_drift,
     evaluate_window,
 )
-from monitoring.profiles import (
-    DEFAULT_TAIL_BUCKETS,
-    BinsMismatchError,
-    CategoricalProfile,
-    NumericBins,
-    NumericProfile,
-)
-from monitoring.profiles.categorical import tail_bucket
 from monitoring.statistics import (
     KS_EXACT_MAX_N,
     adjust_pvalues,

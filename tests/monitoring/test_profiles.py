@@ -8,8 +8,7 @@ import time
 
 import numpy as np
 import pytest
-
-from monitoring.profiles import (
+from gatehouse_client.profile import (
     DEFAULT_TAIL_BUCKETS,
     OTHER_CATEGORY,
     BinsMismatchError,
@@ -19,6 +18,7 @@ from monitoring.profiles import (
     merge_profiles,
     profile_from_dict,
 )
+
 from monitoring.statistics import categorical_table
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 from django.db import transaction
+from gatehouse_client.profile import outcomes
 
-from monitoring import outcomes
 from monitoring.models import (
     MonitoringBatch,
     MonitoringTarget,

@@ -9,8 +9,8 @@ from datetime import datetime
 import pyarrow as pa
 from django.conf import settings
 from django.db import transaction
+from gatehouse_client.profile import outcomes
 
-from monitoring import outcomes
 from monitoring.models import (
     FeatureProfile,
     MonitoringBatch,
@@ -64,7 +64,9 @@ def apply_predictions(batch: MonitoringBatch, table: pa.Table, now: datetime) ->
         low_confidence=model.low_confidence_threshold,
         seed=batch.pk,
     )
-    partials = prediction_partials(table, hours, state, prediction_settings)
+    partials = prediction_partials(
+        table, hours, state.features, state.score_bins, prediction_settings
+    )
     segments = segment_json(table)
     with transaction.atomic():
         if batch_lock_pending(batch.pk) is None:
@@ -87,7 +89,12 @@ def apply_predictions(batch: MonitoringBatch, table: pa.Table, now: datetime) ->
                 # on that reference's bins instead.
                 other = states[window.reference_id]
                 partials[hour] = prediction_partials(
-                    table, hours, other, prediction_settings, only={hour}
+                    table,
+                    hours,
+                    other.features,
+                    other.score_bins,
+                    prediction_settings,
+                    only={hour},
                 )[hour]
         _merge_features(windows, partials, states)
         review_queued = _queue_reviews(batch, target, table, windows, partials)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 from django.db import transaction
+from gatehouse_client.profile import CategoricalProfile, NumericProfile, Profile
 
 from audit.services import audit_record
 from monitoring import parsing
 from monitoring.models import MonitoringTarget, ReferenceProfile, ReferenceSource
-from monitoring.profiles import CategoricalProfile, NumericProfile, Profile
 from monitoring.windows import (
     LATENCY_BINS,
     ReferenceState,

@@ -3,6 +3,8 @@ prediction drift and training-serving skew (``monitoring.drift``)."""
 
 from __future__ import annotations
 
+from gatehouse_client.profile import BinsMismatchError
+
 from monitoring.drift import (
     DriftConfig,
     ParityConfig,
@@ -11,7 +13,6 @@ from monitoring.drift import (
     evaluate_window,
 )
 from monitoring.models import Check, ReferenceSource
-from monitoring.profiles import BinsMismatchError
 from monitoring.services.aggregation import load_score
 from monitoring.services.checks.verdicts import (
     INSUFFICIENT,

@@ -4,9 +4,9 @@ arrive), the latency SLO and its error budget, and the business KPIs."""
 from __future__ import annotations
 
 from django.conf import settings
+from gatehouse_client.profile import outcomes
 
 from models_registry.models import Evaluation, Split
-from monitoring import outcomes
 from monitoring.models import Check
 from monitoring.services.aggregation import load_latency
 from monitoring.services.checks.verdicts import (

@@ -3,7 +3,7 @@
 ``NumericBins`` is the cell layout every numeric profile of a feature shares:
 reference-quantile bins over ``[reference min, reference max]``, a point cell at
 the minimum, and ``tail_bins`` geometrically growing cells on each side, so values
-outside the reference range keep their position. ``monitoring.profiles`` counts
+outside the reference range keep their position. ``gatehouse_client.profile`` counts
 values on it; ``monitoring.statistics.numeric`` reads the counts back. See
 docs/drift.md for the choice of edges and the error bounds they give.
 """

@@ -14,15 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.profiles.format import (
+from gatehouse_client.profile.binning import BinsMismatchError
+from gatehouse_client.profile.format import (
     PROFILE_FORMAT_VERSION,
     format_version,
     int_array,
     non_negative_int,
 )
-from monitoring.statistics.binning import BinsMismatchError
-from monitoring.statistics.categorical import OTHER_CATEGORY
 
+# The tail's total, as frequency tables name it.
+OTHER_CATEGORY = "__other__"
 # The vocabulary: the reference's most frequent categories, counted exactly.
 DEFAULT_MAX_CATEGORIES = 500
 # The tail: every other category is counted in one of this many buckets, chosen

@@ -9,14 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.profiles.format import (
-    PROFILE_FORMAT_VERSION,
-    format_version,
-    int_array,
-    non_negative_int,
-    optional_float,
-)
-from monitoring.statistics.binning import (
+from gatehouse_client.profile.binning import (
     DEFAULT_EDGE_SAMPLE_SIZE,
     DEFAULT_NUMERIC_BINS,
     DEFAULT_TAIL_BINS,
@@ -24,6 +17,13 @@ from monitoring.statistics.binning import (
     NumericBins,
     finite_float,
     split_missing,
+)
+from gatehouse_client.profile.format import (
+    PROFILE_FORMAT_VERSION,
+    format_version,
+    int_array,
+    non_negative_int,
+    optional_float,
 )
 
 _CHUNK_SIZE = 1 << 16

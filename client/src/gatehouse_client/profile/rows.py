@@ -1,5 +1,11 @@
-"""What one batch adds to each of its windows: the batch sorted by hour, then
-profiled, counted and sampled hour by hour."""
+"""What a table of predictions adds to each of its hourly windows: the table
+sorted by hour, then profiled, counted and sampled hour by hour.
+
+The portal runs this on every row batch it receives (its columns named
+``f:<feature>`` and ``s:<attribute>``); a client runs the same code on its own
+data (``feature_prefix=""``, ``segment_prefix=""``) and sends the result as a
+window profile (``gatehouse_client.profile.window``).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,18 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from monitoring import outcomes
-from monitoring.parsing import FEATURE_PREFIX
-from monitoring.profiles import NumericProfile, Profile
-from monitoring.windows.references import ReferenceState
-from monitoring.windows.segments import segment_arrays, segment_counts
-from monitoring.windows.slices import LATENCY_BINS, feature_profile
+from gatehouse_client.profile import outcomes
+from gatehouse_client.profile.binning import NumericBins
+from gatehouse_client.profile.numeric import NumericProfile
+from gatehouse_client.profile.segments import (
+    SEGMENT_PREFIX,
+    segment_arrays,
+    segment_counts,
+)
+from gatehouse_client.profile.slices import LATENCY_BINS, Profile, feature_profile
+
+# How the portal's normalised batch tables name feature columns.
+FEATURE_PREFIX = "f:"
 
 HOUR_SECONDS = 3600
 HOUR_MICROS = HOUR_SECONDS * 1_000_000
@@ -100,12 +112,22 @@ def _object_column(table: pa.Table, name: str) -> np.ndarray | None:
 def prediction_partials(
     table: pa.Table,
     hours: np.ndarray,
-    reference: ReferenceState,
+    features: dict[str, Profile],
+    score_bins: NumericBins,
     settings: PredictionSettings,
     *,
     only: set[int] | None = None,
+    feature_prefix: str = FEATURE_PREFIX,
+    segment_prefix: str = SEGMENT_PREFIX,
 ) -> dict[int, Partial]:
-    """Profile a (sorted) prediction batch per window."""
+    """Profile a (sorted) prediction table per window.
+
+    ``features`` are the reference's profiles (their bins and vocabularies are
+    the layout the window's profiles are made on); ``score_bins`` those of the
+    score. Columns: ``timestamp`` and optionally ``score``, ``latency_ms``,
+    ``confidence``, ``prediction``, ``label``, ``feature_prefix + <feature>``
+    and ``segment_prefix + <attribute>``.
+    """
     scores = _float_column(table, "score")
     latency = _float_column(table, "latency_ms")
     confidence = _float_column(table, "confidence")
@@ -113,7 +135,7 @@ def prediction_partials(
         confidence = scores
     predictions = _object_column(table, "prediction")
     labels = _object_column(table, "label")
-    segments = segment_arrays(table)
+    segments = segment_arrays(table, segment_prefix)
     positive = None
     if settings.task == outcomes.BINARY:
         positive = outcomes.predicted_positive(predictions, scores, settings.threshold)
@@ -133,17 +155,15 @@ def prediction_partials(
             continue
         part = Partial(hour=hour, start=start, stop=stop)
         window = table.slice(start, stop - start)
-        for name, reference_profile in reference.features.items():
-            column_name = FEATURE_PREFIX + name
+        for name, reference_profile in features.items():
+            column_name = feature_prefix + name
             if column_name not in window.column_names:
                 continue
             part.features[name] = feature_profile(
                 window.column(column_name).combine_chunks(), reference_profile
             )
         if scores is not None:
-            part.score = NumericProfile.from_values(
-                scores[start:stop], reference.score_bins
-            )
+            part.score = NumericProfile.from_values(scores[start:stop], score_bins)
         if latency is not None:
             part.latency = NumericProfile.from_values(latency[start:stop], LATENCY_BINS)
         selected = np.zeros(hours.size, dtype=bool)

@@ -9,8 +9,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from monitoring import outcomes
-from monitoring.parsing import SEGMENT_PREFIX
+from gatehouse_client.profile import outcomes
+
+# How the portal's normalised batch tables name segment columns.
+SEGMENT_PREFIX = "s:"
 
 MISSING_GROUP = "(missing)"
 
@@ -86,13 +88,14 @@ def merge_kpis(left: dict, right: dict) -> dict:
     return merged
 
 
-def segment_arrays(table: pa.Table) -> dict[str, np.ndarray]:
+def segment_arrays(
+    table: pa.Table, prefix: str = SEGMENT_PREFIX
+) -> dict[str, np.ndarray]:
+    """The segment columns (named ``prefix + attribute``) as object arrays."""
     return {
-        name[len(SEGMENT_PREFIX) :]: np.asarray(
-            table.column(name).to_pylist(), dtype=object
-        )
+        name[len(prefix) :]: np.asarray(table.column(name).to_pylist(), dtype=object)
         for name in table.column_names
-        if name.startswith(SEGMENT_PREFIX)
+        if name.startswith(prefix)
     }
 
 

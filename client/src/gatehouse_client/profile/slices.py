@@ -7,14 +7,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from monitoring.profiles import (
-    NumericBins,
-    NumericProfile,
-    Profile,
-)
+from gatehouse_client.profile.binning import NumericBins
+from gatehouse_client.profile.categorical import CategoricalProfile
+from gatehouse_client.profile.numeric import NumericProfile
 
+Profile = NumericProfile | CategoricalProfile
+
+# Latency: fixed logarithmic bins, 0.01 ms to 10 minutes (a percentile read off
+# them is within 2.1 % of the recorded value).
 LATENCY_BINS = NumericBins(
     edges=np.geomspace(0.01, 600_000.0, 401), tail_scale=0.001, tail_bins=8
+)
+# Scores, when the reference had none: 100 equal bins on [0, 1].
+DEFAULT_SCORE_BINS = NumericBins(
+    edges=np.linspace(0.0, 1.0, 101), tail_scale=0.01, tail_bins=20
 )
 
 
