@@ -109,6 +109,7 @@ MODULE_DEFAULTS: dict[str, ReadWrite] = {
     "mlflow_bridge.api.": ReadWrite(REGISTRY_READ, REGISTRY_WRITE),
     "approvals.api.": ReadWrite(REQUESTS_READ, REQUESTS_CREATE),
     "monitoring.api.": ReadWrite(MONITORING_READ, MONITORING_PUSH),
+    "monitoring.llm.api.": ReadWrite(MONITORING_READ, MONITORING_PUSH),
     "audit.": ReadWrite(AUDIT_READ),
     "portal.reports.": ReadWrite(AUDIT_READ),
     "portal.accounts.": ReadWrite(ACCOUNTS_READ, ACCOUNTS_WRITE),

@@ -439,6 +439,7 @@ class ConfigDetail(MonitoringApiView):
 
 
 def _effective(config) -> dict:
+    from monitoring.llm.config import llm_config_of
     from monitoring.services.checks import drift_config_for
 
     return {
@@ -447,4 +448,5 @@ def _effective(config) -> dict:
         "drift": drift_config_for(config).to_dict(),
         "performance_tolerance": config.performance_tolerance,
         "retrain_checks": list(config.retrain_checks),
+        "llm": llm_config_of(config).to_dict(),
     }

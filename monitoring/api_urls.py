@@ -3,6 +3,7 @@
 from django.urls import path
 
 from monitoring import api
+from monitoring.llm import api as llm_api
 
 MODEL_ENV = "models/<slug:name>/environments/<slug:environment>"
 
@@ -22,6 +23,16 @@ urlpatterns = [
     ),
     path(
         f"{MODEL_ENV}/windows", api.WindowList.as_view(), name="api-monitoring-windows"
+    ),
+    path(
+        f"{MODEL_ENV}/llm-calls",
+        llm_api.LlmCallIngest.as_view(),
+        name="api-monitoring-llm-calls",
+    ),
+    path(
+        f"{MODEL_ENV}/llm-calls/period",
+        llm_api.LlmCallPeriod.as_view(),
+        name="api-monitoring-llm-period",
     ),
     path(
         "models/<slug:name>/versions/<int:number>/reference",

@@ -279,6 +279,11 @@ class ConfigInput(serializers.Serializer):
     retrain_checks = serializers.ListField(
         child=serializers.ChoiceField(choices=Check.choices), required=False
     )
+    llm = serializers.DictField(
+        required=False,
+        help_text="LLM call limits: cost spike ratios, judge baselines and "
+        "tolerance, safety-flag rates (docs/llm-monitoring.md).",
+    )
 
 
 class ConfigOutput(serializers.Serializer):
@@ -287,3 +292,4 @@ class ConfigOutput(serializers.Serializer):
     drift = serializers.DictField()
     performance_tolerance = serializers.FloatField()
     retrain_checks = serializers.ListField(child=serializers.CharField())
+    llm = serializers.DictField()

@@ -22,7 +22,7 @@ from monitoring.models.batches import (
     BatchStatus,
     MonitoringBatch,
 )
-from monitoring.models.review import ReviewItem, ReviewStatus
+from monitoring.models.review import ReviewItem, ReviewReason, ReviewStatus
 from monitoring.models.targets import (
     MonitoringConfig,
     MonitoringTarget,
@@ -57,6 +57,7 @@ __all__ = [
     "ReferenceProfile",
     "ReferenceSource",
     "ReviewItem",
+    "ReviewReason",
     "ReviewStatus",
     "Task",
 ]

@@ -18,6 +18,9 @@ class Check(models.TextChoices):
     LATENCY = "latency", "Latency SLO"
     KPI = "kpi", "Business KPI"
     FAIRNESS = "fairness", "Online fairness"
+    LLM_COST = "llm_cost", "LLM cost spike"
+    LLM_QUALITY = "llm_quality", "LLM quality (judge scores)"
+    LLM_SAFETY = "llm_safety", "LLM safety flags"
 
 
 class CheckSeverity(models.TextChoices):

@@ -14,6 +14,7 @@ class BatchKind(models.TextChoices):
     PREDICTIONS = "predictions", "Prediction logs"
     LABELS = "labels", "Delayed labels"
     METRICS = "metrics", "Business metrics"
+    LLM_CALLS = "llm_calls", "LLM calls"
 
 
 class BatchFormat(models.TextChoices):

@@ -14,8 +14,15 @@ class ReviewStatus(models.TextChoices):
     LABELLED = "labelled", "Labelled"
 
 
+class ReviewReason(models.TextChoices):
+    LOW_CONFIDENCE = "low_confidence", "Low confidence"
+    SAFETY_FLAG = "safety_flag", "Safety flag"
+    THUMBS_DOWN = "thumbs_down", "Thumbs down from the user"
+
+
 class ReviewItem(models.Model):
-    """A low-confidence prediction sampled for a person to label."""
+    """A low-confidence prediction sampled for a person to label, or an LLM
+    call flagged by a safety filter or a user's thumbs down."""
 
     target = models.ForeignKey(
         MonitoringTarget, on_delete=models.CASCADE, related_name="review_items"
@@ -32,6 +39,9 @@ class ReviewItem(models.Model):
     confidence = models.FloatField()
     prediction = models.CharField(max_length=200, blank=True)
     features = models.JSONField(default=dict)
+    reason = models.CharField(
+        max_length=20, choices=ReviewReason.choices, default=ReviewReason.LOW_CONFIDENCE
+    )
     status = models.CharField(
         max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )

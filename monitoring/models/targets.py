@@ -59,6 +59,9 @@ class MonitoringConfig(models.Model):
     # Checks whose alerts, on a high or critical risk model, open a retrain
     # request when a person acknowledges them. Empty: settings default.
     retrain_checks = models.JSONField(default=list, blank=True)
+    # monitoring.llm.config.LlmConfig.to_dict(): cost, quality and safety limits
+    # of LLM call monitoring, validated before it is stored.
+    llm = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -41,6 +41,9 @@ class MonitoringWindow(models.Model):
     # {kpi: {count, sum, min, max}}
     kpis = models.JSONField(default=dict, blank=True)
     review_queued = models.PositiveIntegerField(default=0)
+    # LLM call counts and sums (see monitoring.llm.windows): tokens, cost,
+    # refusals, safety flags, feedback, judge scores.
+    llm = models.JSONField(default=dict, blank=True)
     # Small numbers for dashboards, refreshed at every merge and check.
     latency_p50 = models.FloatField(null=True, blank=True)
     latency_p95 = models.FloatField(null=True, blank=True)

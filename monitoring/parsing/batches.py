@@ -49,27 +49,11 @@ def rows_to_columns(records: Any, limits: Limits) -> dict[str, list[Any]]:
     return {name: [record.get(name) for record in records] for name in names}
 
 
-def parse_json(
-    body: bytes, schema: Schema, limits: Limits, *, now: datetime
-) -> ParsedBatch:
-    layout, document = parse_json_body(body, max_rows=limits.max_rows)
-    return parse_json_document(
-        layout, document, schema, limits, now=now, body_bytes=len(body)
-    )
-
-
-def parse_json_document(
-    layout: str,
-    document: dict[str, Any],
-    schema: Schema,
-    limits: Limits,
-    *,
-    now: datetime,
-    body_bytes: int,
-) -> ParsedBatch:
-    """Validate a decoded JSON batch (see ``parse_json_body``)."""
-    batch_id = check_batch_id(document.get("batch_id"))
-    version = check_version(document.get("version"))
+def document_columns(
+    layout: str, document: dict[str, Any], limits: Limits
+) -> dict[str, list[Any]]:
+    """The columns of a decoded JSON batch, rows or columns layout, checked for
+    equal lengths and the row limit."""
     if layout == JSON_ROWS:
         columns = rows_to_columns(document["records"], limits)
     else:
@@ -101,6 +85,31 @@ def parse_json_document(
             )
         check_rows(lengths.pop() if lengths else 0, limits)
         columns = raw
+    return columns
+
+
+def parse_json(
+    body: bytes, schema: Schema, limits: Limits, *, now: datetime
+) -> ParsedBatch:
+    layout, document = parse_json_body(body, max_rows=limits.max_rows)
+    return parse_json_document(
+        layout, document, schema, limits, now=now, body_bytes=len(body)
+    )
+
+
+def parse_json_document(
+    layout: str,
+    document: dict[str, Any],
+    schema: Schema,
+    limits: Limits,
+    *,
+    now: datetime,
+    body_bytes: int,
+) -> ParsedBatch:
+    """Validate a decoded JSON batch (see ``parse_json_body``)."""
+    batch_id = check_batch_id(document.get("batch_id"))
+    version = check_version(document.get("version"))
+    columns = document_columns(layout, document, limits)
     check_feature_count(list(columns), schema, limits)
     table = normalise_columns(
         {name: JsonColumn(values) for name, values in columns.items()},

@@ -104,7 +104,7 @@ def normalise_columns(
                     name, f"Row {int(bad[0])}: at most {MAX_TEXT_LENGTH} characters."
                 )
     if "timestamp" in arrays:
-        _check_times(arrays["timestamp"], now, problems)
+        check_times(arrays["timestamp"], now, problems)
     problems.raise_if_any()
     return pa.table(arrays)
 
@@ -169,7 +169,7 @@ def _check_identifiers(ids: pa.Array, problems: Problems) -> None:
         )
 
 
-def _check_times(times: pa.Array, now: datetime, problems: Problems) -> None:
+def check_times(times: pa.Array, now: datetime, problems: Problems) -> None:
     values = times.cast(pa.int64()).to_numpy(zero_copy_only=False)
     latest = now + timedelta(seconds=settings.MONITORING_MAX_CLOCK_SKEW_SECONDS)
     earliest = now - timedelta(days=settings.MONITORING_MAX_AGE_DAYS)

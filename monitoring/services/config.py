@@ -1,5 +1,5 @@
 """Changing a model's monitoring configuration (task, thresholds, drift methods,
-retrain policy). The owning team does it; every change is audited."""
+retrain policy, LLM call limits). The owning team does it; every change is audited."""
 
 from typing import Any
 
@@ -11,6 +11,7 @@ from models_registry.selectors import model_get
 from monitoring import access
 from monitoring.drift import DriftConfig
 from monitoring.errors import MonitoringInvalid, MonitoringPermissionDenied
+from monitoring.llm.config import LlmConfig
 from monitoring.models import MonitoringConfig
 
 FIELDS = (
@@ -19,6 +20,7 @@ FIELDS = (
     "drift",
     "performance_tolerance",
     "retrain_checks",
+    "llm",
 )
 
 
@@ -47,6 +49,13 @@ def monitoring_config_set(
         except (TypeError, ValueError) as error:
             raise MonitoringInvalid(
                 "The configuration was not changed.", fields={"drift": [str(error)]}
+            ) from error
+    if "llm" in values:
+        try:
+            values["llm"] = LlmConfig.from_dict(values["llm"]).to_dict()
+        except (TypeError, ValueError) as error:
+            raise MonitoringInvalid(
+                "The configuration was not changed.", fields={"llm": [str(error)]}
             ) from error
     with transaction.atomic():
         config, _ = MonitoringConfig.objects.select_for_update().get_or_create(

@@ -26,6 +26,7 @@ from monitoring.errors import (
     BatchInvalid,
     MonitoringPermissionDenied,
 )
+from monitoring.llm import parsing as llm_parsing
 from monitoring.models import (
     MonitoringBatch,
     ReferenceProfile,
@@ -129,7 +130,7 @@ def batch_receive(
             f"You may not push monitoring data for “{model.name}”: that takes the "
             "push_data permission and membership of the owning team."
         )
-    if kind not in parsing.KINDS:
+    if kind not in (*parsing.KINDS, llm_parsing.LLM_CALLS):
         raise BatchInvalid("Unknown batch kind.", fields={"kind": [kind]})
     is_parquet = _is_parquet(content_type, body)
     digest = hashlib.sha256(body).hexdigest()
@@ -147,18 +148,28 @@ def batch_receive(
         return Received(batch=existing, created=False)
     version_number = parsing.check_version(version)
     model_version = live_version(model, environment, version_number)
-    schema = parsing.Schema.for_kind(
-        kind,
-        model_version.artifact.feature_spec,
-        model.fairness_attributes,
-    )
-    if is_parquet:
-        parsed = parsing.parse_parquet(
-            body, schema, limits(), batch_id=batch_id, version=version, now=now
+    if kind == llm_parsing.LLM_CALLS:
+        parsed = llm_parsing.parse_calls(
+            body,
+            layout,
+            document,
+            limits(),
+            batch_id=batch_id,
+            version=model_version.version,
+            now=now,
         )
     else:
-        parsed = parsing.parse_json_document(
-            layout, document, schema, limits(), now=now, body_bytes=len(body)
+        schema = parsing.Schema.for_kind(
+            kind, model_version.artifact.feature_spec, model.fairness_attributes
+        )
+        parsed = (
+            parsing.parse_parquet(
+                body, schema, limits(), batch_id=batch_id, version=version, now=now
+            )
+            if is_parquet
+            else parsing.parse_json_document(
+                layout, document, schema, limits(), now=now, body_bytes=len(body)
+            )
         )
     payload = parsing.table_to_bytes(parsed.table)
     target = target_for(model_version, environment)
@@ -251,3 +262,8 @@ def reference_upload(
             },
         )
     return reference
+
+
+# Shared with the receipt of window profiles (monitoring.services.profiles).
+existing_batch = _existing
+enqueue_after_commit = _enqueue_after_commit

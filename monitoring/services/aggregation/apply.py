@@ -1,5 +1,5 @@
 """Applying one stored batch: count the attempt, give up after too many, and
-merge it by kind (predictions, labels or metrics)."""
+merge it by kind (predictions, labels, metrics or LLM calls)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from monitoring import parsing
+from monitoring.llm.aggregation import apply_llm_calls
 from monitoring.models import BatchKind, MonitoringBatch
 from monitoring.services.aggregation.labels import apply_labels
 from monitoring.services.aggregation.metrics import apply_metrics
@@ -37,6 +38,8 @@ def batch_apply(
         applied = apply_predictions(batch, table, now)
     elif batch.kind == BatchKind.LABELS:
         applied = apply_labels(batch, table, now)
+    elif batch.kind == BatchKind.LLM_CALLS:
+        applied = apply_llm_calls(batch, table, now)
     else:
         applied = apply_metrics(batch, table, now)
     return batch if applied else None

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.llm.checks import llm_verdicts
 from monitoring.models import Check, CheckResult, MonitoringWindow
 from monitoring.services.aggregation import load_profile, reference_state_of
 from monitoring.services.alerts import alerts_sync
@@ -56,6 +57,7 @@ class Judgement:
     latency: dict[str, Any] = field(default_factory=dict)
     kpis: dict[str, Any] = field(default_factory=dict)
     fairness: dict[str, Any] = field(default_factory=dict)
+    llm: dict[str, Any] = field(default_factory=dict)
 
 
 def window_check(
@@ -94,7 +96,8 @@ def _lock_window(window_id: int) -> MonitoringWindow | None:
 
 
 def _judge(window: MonitoringWindow) -> Judgement:
-    """Run the checks in a fixed order: distributions, outcomes, fairness."""
+    """Run the checks in a fixed order: distributions, outcomes, fairness,
+    LLM calls."""
     target = window.target
     model = target.model
     config = config_for(model)
@@ -109,8 +112,9 @@ def _judge(window: MonitoringWindow) -> Judgement:
     judgement.verdicts = data_drift_verdicts(state, current, drift_config)
     judgement.verdicts += prediction_drift_verdicts(window, state, drift_config)
     judgement.verdicts += skew_verdicts(window, state, current, drift_config)
+    baseline = baseline_metrics(target.version_id)
     concept, judgement.performance = concept_drift_verdicts(
-        window, model, config, baseline_metrics(target.version_id)
+        window, model, config, baseline
     )
     judgement.verdicts += concept
     latency, judgement.latency = latency_verdicts(window, model)
@@ -119,6 +123,8 @@ def _judge(window: MonitoringWindow) -> Judgement:
     judgement.verdicts += kpis
     fairness, judgement.fairness = fairness_verdicts(window, model, config)
     judgement.verdicts += fairness
+    llm, judgement.llm = llm_verdicts(window, config, baseline)
+    judgement.verdicts += llm
     return judgement
 
 
@@ -164,6 +170,7 @@ def _store_summary(
         "latency": judgement.latency,
         "kpis": judgement.kpis,
         "fairness": judgement.fairness,
+        "llm": judgement.llm,
         "failing": sorted({f"{v.check}:{v.subject}" for v in verdicts if v.is_failing}),
     }
     window.checked_revision = window.revision
