@@ -2,7 +2,12 @@
 
 from django.urls import path
 
-from models_registry.api import datasets, registered_models, versions
+from models_registry.api import (
+    datasets,
+    llm_evaluations,
+    registered_models,
+    versions,
+)
 
 urlpatterns = [
     path(
@@ -56,6 +61,31 @@ urlpatterns = [
         "versions/<int:id>/reproductions",
         versions.VersionReproductionListCreate.as_view(),
         name="api-version-reproductions",
+    ),
+    path(
+        "versions/<int:id>/llm-evaluations",
+        llm_evaluations.VersionLlmEvaluationListImport.as_view(),
+        name="api-version-llm-evaluations",
+    ),
+    path(
+        "versions/<int:id>/tuning-snapshots",
+        llm_evaluations.VersionTuningSnapshots.as_view(),
+        name="api-version-tuning-snapshots",
+    ),
+    path(
+        "llm-evaluations/<int:id>/",
+        llm_evaluations.LlmEvaluationDetail.as_view(),
+        name="api-llm-evaluation",
+    ),
+    path(
+        "llm-evaluations/<int:id>/cases",
+        llm_evaluations.LlmEvaluationCases.as_view(),
+        name="api-llm-evaluation-cases",
+    ),
+    path(
+        "llm-evaluations/<int:id>/cases.csv",
+        llm_evaluations.LlmEvaluationCasesCsv.as_view(),
+        name="api-llm-evaluation-cases-csv",
     ),
     path("datasets/", datasets.DatasetListCreate.as_view(), name="api-datasets"),
     path("datasets/<int:id>/", datasets.DatasetDetail.as_view(), name="api-dataset"),

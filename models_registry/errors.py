@@ -40,3 +40,7 @@ class CardRevisionConflict(ServiceError):
 class CardFrozen(ServiceError):
     code = "card_frozen"
     status_code = 409
+
+
+class LlmEvaluationNotFound(NotFound):
+    code = "llm_evaluation_not_found"

@@ -7,67 +7,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('models_registry', '0004_prompt_entries'),
+        ("models_registry", "0004_prompt_entries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LlmEvaluation',
+            name="LlmEvaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_format', models.CharField(choices=[('promptfoo', 'promptfoo results JSON'), ('mlflow_genai', 'MLflow genai.evaluate results'), ('generic', 'Gatehouse generic JSON')], max_length=20)),
-                ('harness', models.CharField(max_length=100)),
-                ('harness_version', models.CharField(blank=True, max_length=100)),
-                ('judge_model', models.CharField(blank=True, max_length=200)),
-                ('metrics', models.JSONField(default=dict)),
-                ('is_safety', models.BooleanField(default=False)),
-                ('case_count', models.PositiveIntegerField()),
-                ('passed_count', models.PositiveIntegerField()),
-                ('source_sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='llm_evaluations', to='models_registry.datasetsnapshot')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='llm_evaluations', to='models_registry.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "source_format",
+                    models.CharField(
+                        choices=[
+                            ("promptfoo", "promptfoo results JSON"),
+                            ("mlflow_genai", "MLflow genai.evaluate results"),
+                            ("generic", "Gatehouse generic JSON"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("harness", models.CharField(max_length=100)),
+                ("harness_version", models.CharField(blank=True, max_length=100)),
+                ("judge_model", models.CharField(blank=True, max_length=200)),
+                ("metrics", models.JSONField(default=dict)),
+                ("is_safety", models.BooleanField(default=False)),
+                ("case_count", models.PositiveIntegerField()),
+                ("passed_count", models.PositiveIntegerField()),
+                ("source_sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="llm_evaluations",
+                        to="models_registry.datasetsnapshot",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="llm_evaluations",
+                        to="models_registry.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', '-created_at'],
+                "ordering": ["version", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='LlmEvaluationCases',
+            name="LlmEvaluationCases",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cases', models.JSONField(default=list)),
-                ('size_bytes', models.PositiveIntegerField()),
-                ('evaluation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='case_results', to='models_registry.llmevaluation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("cases", models.JSONField(default=list)),
+                ("size_bytes", models.PositiveIntegerField()),
+                (
+                    "evaluation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="case_results",
+                        to="models_registry.llmevaluation",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PromptTuningSnapshot',
+            name="PromptTuningSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tuned_prompts', to='models_registry.datasetsnapshot')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tuning_snapshots', to='models_registry.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tuned_prompts",
+                        to="models_registry.datasetsnapshot",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tuning_snapshots",
+                        to="models_registry.modelversion",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='llmevaluation',
-            constraint=models.UniqueConstraint(fields=('version', 'source_sha256'), name='llm_evaluation_once'),
+            model_name="llmevaluation",
+            constraint=models.UniqueConstraint(
+                fields=("version", "source_sha256"), name="llm_evaluation_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='llmevaluation',
-            constraint=models.CheckConstraint(condition=models.Q(('passed_count__lte', models.F('case_count'))), name='llm_evaluation_passed_le_cases'),
+            model_name="llmevaluation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("passed_count__lte", models.F("case_count"))),
+                name="llm_evaluation_passed_le_cases",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prompttuningsnapshot',
-            constraint=models.UniqueConstraint(fields=('version', 'snapshot'), name='tuning_snapshot_once'),
+            model_name="prompttuningsnapshot",
+            constraint=models.UniqueConstraint(
+                fields=("version", "snapshot"), name="tuning_snapshot_once"
+            ),
         ),
     ]
