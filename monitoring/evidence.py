@@ -83,6 +83,17 @@ DETAILS = {
     "best": "Best group",
     "worst": "Worst group",
     "limit": "Policy limit",
+    # LLM calls (monitoring.llm.checks).
+    "calls": "Calls in the window",
+    "cost": "Cost in the window",
+    "baseline_cost_per_call": "Baseline cost per call",
+    "baseline_source": "Baseline from",
+    "ratio": "Cost per call over the baseline",
+    "spike_warning": "Warning ratio",
+    "spike_critical": "Critical ratio",
+    "judged": "Judged calls",
+    "flagged": "Calls with a safety flag",
+    "critical_rate": "Critical share of flagged calls",
 }
 _SHARES = {
     "missing_rate",

@@ -1,12 +1,14 @@
 from django.urls import path
 
 from monitoring import views
+from monitoring.llm import views as llm_views
 
 app_name = "monitoring"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("deployments/<int:id>/", views.dashboard, name="dashboard"),
+    path("deployments/<int:id>/llm/", llm_views.dashboard, name="llm-dashboard"),
     path("alerts/", views.alert_list, name="alert-list"),
     path("alerts/<int:id>/", views.alert_detail, name="alert-detail"),
     path(

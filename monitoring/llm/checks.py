@@ -6,7 +6,9 @@ numbers (``summary["llm"]``).
 
 Baselines: the configured cost per call, else the mean cost per call of the
 target's windows in the ``cost_baseline_days`` before this one; the configured
-judge baseline of a metric, else the metric of the version's latest evaluation.
+judge baseline of a metric, else the metric in the version's latest eval-harness
+evaluation (``LlmEvaluation``, safety evaluations aside) that has it, else in
+its latest test-split evaluation.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
+from monitoring.llm.baselines import eval_baselines
 from monitoring.llm.config import LlmConfig, llm_config_of
 from monitoring.llm.windows import call_metrics
 from monitoring.models import Check, MonitoringWindow
@@ -150,6 +153,8 @@ def llm_verdicts(
         return [], {}
     limits = llm_config_of(config)
     verdicts = [_cost_verdict(window, metrics, limits)]
+    if metrics["judge"]:
+        evaluated = eval_baselines(window.target.version_id, evaluated)
     verdicts += _quality_verdicts(metrics, limits, evaluated)
     verdicts.append(_safety_verdict(metrics, limits))
     # The summary stays small: no per-category counts (the window keeps them).

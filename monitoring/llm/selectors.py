@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from approvals.selectors import deployment_get
 from models_registry.selectors import model_get
+from monitoring.llm.baselines import eval_baselines
 from monitoring.llm.config import LlmConfig, llm_config_of
 from monitoring.llm.windows import call_metrics, merge_stats
 from monitoring.models import Check, MonitoringWindow
@@ -36,6 +37,8 @@ class LlmPeriod:
     daily: list[dict[str, Any]] = field(default_factory=list)
     total: dict[str, Any] = field(default_factory=dict)
     limits: LlmConfig = field(default_factory=LlmConfig)
+    # Judge baselines per metric: configured, else the eval baseline.
+    baselines: dict[str, float] = field(default_factory=dict)
     alerts: list[Any] = field(default_factory=list)
 
     @property
@@ -154,6 +157,14 @@ def llm_dashboard(
         target__environment_id=deployment.environment_id,
         start__gte=since,
     )
+    from monitoring.services.checks import baseline_metrics
+
+    period.baselines = {
+        **eval_baselines(
+            deployment.version_id, baseline_metrics(deployment.version_id)
+        ),
+        **period.limits.judge_baselines,
+    }
     period.alerts = list(
         alerts_base()
         .filter(

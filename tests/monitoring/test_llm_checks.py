@@ -5,7 +5,7 @@ the human review queue."""
 
 import pytest
 
-from models_registry.models import Evaluation, Split
+from models_registry.models import Evaluation, LlmEvaluation, Split
 from monitoring.models import Alert, AlertSeverity, ReviewItem, ReviewReason
 from monitoring.services.config import monitoring_config_set
 from monitoring.services.review import review_item_label
@@ -133,6 +133,40 @@ def test_the_judge_baseline_falls_back_to_the_latest_evaluation(world):
         "relevance": ("ok", "critical"),
         "tone": ("no_baseline", "none"),
     }
+
+
+def test_the_latest_eval_harness_result_is_the_judge_baseline(world):
+    dataset = world.v2.evaluations.first().dataset
+    for sha, faithfulness, safety in (
+        ("a", 0.7, False),
+        ("b", 0.93, False),
+        ("c", 0.1, True),
+    ):
+        LlmEvaluation.objects.create(
+            version=world.v2,
+            source_format="promptfoo",
+            harness="promptfoo",
+            dataset=dataset,
+            metrics={"faithfulness": faithfulness},
+            is_safety=safety,
+            case_count=10,
+            passed_count=9,
+            source_sha256=sha * 64,
+            created_by=world.users.author,
+        )
+    ingest(
+        world,
+        call_rows(30, start=hour_ago(3), judge={"faithfulness": [0.85] * 30}),
+        "a",
+        kind=LLM,
+    )
+
+    check_all()
+
+    # 0.93 (the latest harness result, safety evaluations aside) - 0.85 > 0.05
+    assert results_of("llm_quality") == {"faithfulness": ("ok", "warning")}
+    result = Alert.objects.get(kind="llm_quality").details
+    assert result["baseline"] == 0.93
 
 
 def test_safety_flag_rates_fire_above_the_limits_only(world):

@@ -1,0 +1,71 @@
+"""The LLM dashboard in a real browser at 1366 px and at phone width (390 px):
+every chart drawn in the portal's layout (readable date labels, no note over
+the data, the portal's colours), nothing overflowing the window."""
+
+import importlib
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+
+from approvals.models import Deployment
+from kernel import roles
+from models_registry.models import RegisteredModel
+from tests.e2e.test_monitoring_pages import (
+    CHART_PROBLEMS,
+    WIDTHS,
+    _overflow,
+    _page,
+    _sync_orm_beside_playwright,  # noqa: F401 (an autouse fixture)
+    _wait_for_charts,
+    shoot,  # noqa: F401 (a fixture)
+)
+from tests.monitoring.batches import check_all, hour_ago, ingest
+from tests.monitoring.conftest import build_world
+from tests.monitoring.llm_calls import call_rows
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def llm_monitored(transactional_db):
+    """credit-scoring v2 in production with 14 hours of LLM calls: judged,
+    flagged now and then, the cost per call doubling in the last hours."""
+    roles.sync_role_groups(apps)
+    importlib.import_module(
+        "approvals.migrations.0002_default_policies"
+    ).create_defaults(apps, None)
+    ids = build_world()
+    users = get_user_model().objects.in_bulk(list(ids["people"].values()))
+    world = SimpleNamespace(
+        users=SimpleNamespace(**{n: users[pk] for n, pk in ids["people"].items()}),
+        deployment=Deployment.objects.get(pk=ids["deployment"]),
+        model=RegisteredModel.objects.get(pk=ids["model"]),
+    )
+    for hour in range(14, 2, -1):
+        rows = call_rows(
+            60,
+            start=hour_ago(hour),
+            prefix=f"h{hour}-",
+            cost=0.002 if hour > 5 else 0.005,
+            latency_ms=800.0 + 30 * hour,
+            flagged={0: ["violence"]} if hour % 4 == 0 else {},
+            thumbs={1: "down", 2: "up"},
+            judge={"faithfulness": [0.9 - hour / 100] * 20},
+        )
+        ingest(world, rows, f"llm-{hour}", kind="llm_calls")
+    check_all()
+    return world
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_llm_dashboard_is_readable(server, browser, shoot, llm_monitored, width):  # noqa: F811
+    context, page = _page(browser, server, llm_monitored.users.reviewer, WIDTHS[width])
+    page.goto(f"{server.url}/monitoring/deployments/{llm_monitored.deployment.pk}/llm/")
+    _wait_for_charts(page, 6)
+    shoot(page, f"llm-dashboard-{width}")
+    assert _overflow(page) == 0
+    assert page.evaluate(CHART_PROBLEMS) == []
+    assert "LLM cost spike" in page.locator("#alerts-heading + *").inner_text()
+    context.close()

@@ -1,0 +1,83 @@
+"""The LLM dashboard of a deployment: who may see it, what it shows (labels,
+not internal names), and the link from the deployment's dashboard."""
+
+import pytest
+
+from monitoring.services.config import monitoring_config_set
+from tests.monitoring.batches import check_all, hour_ago, ingest
+from tests.monitoring.llm_calls import call_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, user, deployment, query=""):
+    client.force_login(user)
+    return client.get(f"/monitoring/deployments/{deployment.pk}/llm/{query}")
+
+
+@pytest.fixture
+def calls(world):
+    monitoring_config_set(
+        actor=world.users.requester,
+        model_name=world.model.name,
+        values={
+            "llm": {
+                "cost_per_call_baseline": 0.002,
+                "judge_baselines": {"faithfulness": 0.9},
+            }
+        },
+    )
+    ingest(
+        world,
+        call_rows(
+            40,
+            start=hour_ago(30),
+            flagged={0: ["self_harm"]},
+            thumbs={1: "down"},
+            judge={"faithfulness": [0.9] * 40},
+        ),
+        "a",
+        kind="llm_calls",
+    )
+    ingest(
+        world,
+        call_rows(40, start=hour_ago(3), prefix="b", cost=0.008),
+        "b",
+        kind="llm_calls",
+    )
+    check_all()
+
+
+def test_the_team_sees_the_llm_dashboard_in_labels(client, world, calls):
+    response = _page(client, world.users.requester, world.deployment)
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    for label in (
+        "Calls and cost",
+        "Cost per call",
+        "Judge scores against the eval baseline",
+        "Day by day",
+        "LLM cost spike",
+        "Flagged: self harm",
+        "Base model openai:gpt-4.1",
+    ):
+        assert label in text, label
+    for internal in ("safety_flag_rate", "llm_cost", "cost_per_call_baseline"):
+        assert internal not in text.split("<script", 1)[0], internal
+    dashboard = client.get(f"/monitoring/deployments/{world.deployment.pk}/")
+    assert "LLM calls: cost, quality and safety" in dashboard.content.decode()
+
+
+def test_an_auditor_reads_it_and_another_team_gets_404(client, world, calls):
+    assert _page(client, world.users.auditor, world.deployment).status_code == 200
+    assert _page(client, world.users.stranger, world.deployment).status_code == 404
+    assert _page(client, world.users.outsider, world.deployment).status_code == 404
+
+
+def test_a_period_without_calls_says_so(client, world):
+    response = _page(client, world.users.requester, world.deployment, "?days=30")
+    assert response.status_code == 200
+    assert "was received in this period" in response.content.decode()
+    odd = _page(client, world.users.requester, world.deployment, "?days=99999999")
+    assert odd.status_code == 200
