@@ -98,6 +98,10 @@ ROUTE_SCOPES: dict[str, str | ReadWrite] = {
     "monitoring.api.AlertAcknowledge": MONITORING_WRITE,
     "monitoring.api.AlertResolve": MONITORING_WRITE,
     "monitoring.api.ConfigDetail": ReadWrite(MONITORING_READ, MONITORING_WRITE),
+    # Window profiles: pushing them, and the spec they are made on (read by
+    # the same pushing clients, so a push token suffices for both).
+    "monitoring.api_profiles.ProfileIngest": MONITORING_PUSH,
+    "monitoring.api_profiles.ProfileSpecDetail": MONITORING_PUSH,
     # The MLflow bridge's catch-all answers ENDPOINT_NOT_FOUND to any token.
     "mlflow_bridge.api.unknown_endpoint": ANY_SCOPE,
 }

@@ -79,7 +79,7 @@ def _content_length(request) -> int | None:
     return int(raw) if is_digits(raw) else None
 
 
-def _body(request) -> bytes:
+def request_body(request) -> bytes:
     """The raw body, read from the stream up to the monitoring limit (413 past it)."""
     return parsing.read_body(
         request._request,
@@ -124,26 +124,31 @@ class BatchIngest(MonitoringApiView):
             model_name=name,
             environment_name=environment,
             kind=self.kind,
-            body=_body(request),
+            body=request_body(request),
             content_type=request.META.get("CONTENT_TYPE", ""),
             batch_id=request.query_params.get("batch_id"),
             version=request.query_params.get("version"),
         )
-        batch = received.batch
-        url = batch_status_url(batch.pk)
-        data = BatchAccepted(
-            {
-                "id": batch.pk,
-                "batch_id": batch.batch_id,
-                "kind": batch.kind,
-                "status": batch.status,
-                "rows": batch.row_count,
-                "duplicate": not received.created,
-                "status_url": url,
-            }
-        ).data
-        code = status.HTTP_202_ACCEPTED if received.created else status.HTTP_200_OK
-        return Response(data, status=code, headers={"Location": url})
+        return accepted_response(received)
+
+
+def accepted_response(received) -> Response:
+    """202 with the status URL of a new batch; 200 for a batch id sent before."""
+    batch = received.batch
+    url = batch_status_url(batch.pk)
+    data = BatchAccepted(
+        {
+            "id": batch.pk,
+            "batch_id": batch.batch_id,
+            "kind": batch.kind,
+            "status": batch.status,
+            "rows": batch.row_count,
+            "duplicate": not received.created,
+            "status_url": url,
+        }
+    ).data
+    code = status.HTTP_202_ACCEPTED if received.created else status.HTTP_200_OK
+    return Response(data, status=code, headers={"Location": url})
 
 
 def _ingest_schema(kind: str, what: str):
@@ -276,7 +281,7 @@ class ReferenceUpload(MonitoringApiView):
             actor=request.user,
             model_name=name,
             version_number=number,
-            body=_body(request),
+            body=request_body(request),
             content_type=request.META.get("CONTENT_TYPE", ""),
         )
         return Response(ReferenceOutput(reference).data, status=status.HTTP_201_CREATED)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from monitoring import api
+from monitoring import api, api_profiles
 from monitoring.llm import api as llm_api
 
 MODEL_ENV = "models/<slug:name>/environments/<slug:environment>"
@@ -20,6 +20,16 @@ urlpatterns = [
         f"{MODEL_ENV}/metrics",
         api.MetricIngest.as_view(),
         name="api-monitoring-metrics",
+    ),
+    path(
+        f"{MODEL_ENV}/profiles",
+        api_profiles.ProfileIngest.as_view(),
+        name="api-monitoring-profiles",
+    ),
+    path(
+        f"{MODEL_ENV}/profile-spec",
+        api_profiles.ProfileSpecDetail.as_view(),
+        name="api-monitoring-profile-spec",
     ),
     path(
         f"{MODEL_ENV}/windows", api.WindowList.as_view(), name="api-monitoring-windows"

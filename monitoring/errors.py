@@ -68,3 +68,10 @@ class ReviewItemLabelled(ServiceError):
 
 class MonitoringInvalid(ServiceError):
     code = "invalid"
+
+
+class NoReference(ServiceError):
+    """A profile needs the bins of a reference, and the version has none yet."""
+
+    code = "no_reference"
+    status_code = 409

@@ -14,6 +14,8 @@ class BatchKind(models.TextChoices):
     PREDICTIONS = "predictions", "Prediction logs"
     LABELS = "labels", "Delayed labels"
     METRICS = "metrics", "Business metrics"
+    # Window profiles built by the client (gatehouse_client.profile): no rows.
+    PROFILES = "profiles", "Window profiles"
     LLM_CALLS = "llm_calls", "LLM calls"
 
 
@@ -21,6 +23,8 @@ class BatchFormat(models.TextChoices):
     JSON_ROWS = "json_rows", "JSON, one object per row"
     JSON_COLUMNS = "json_columns", "JSON, one array per column"
     PARQUET = "parquet", "Apache Parquet"
+    PROFILE_JSON = "profile_json", "Profile document, JSON"
+    PROFILE_BINARY = "profile_bin", "Profile document, binary"
 
 
 class BatchStatus(models.TextChoices):

@@ -30,11 +30,14 @@ class MonitoringWindow(models.Model):
     revision = models.PositiveIntegerField(default=0)
     needs_check = models.BooleanField(default=False)
     prediction_count = models.BigIntegerField(default=0)
+    # Of prediction_count, the predictions that arrived as window profiles
+    # (0: fed by rows only; prediction_count: by profiles only; else both).
+    profile_rows = models.BigIntegerField(default=0)
     label_count = models.BigIntegerField(default=0)
     latency_count = models.BigIntegerField(default=0)
     score_profile = models.JSONField(null=True, blank=True)
     latency_profile = models.JSONField(null=True, blank=True)
-    # Label-joined outcome counts (see monitoring.outcomes).
+    # Label-joined outcome counts (see gatehouse_client.profile.outcomes).
     outcomes = models.JSONField(default=dict, blank=True)
     # {attribute: {group: {count, positive, labelled, correct, ...}}}
     segments = models.JSONField(default=dict, blank=True)

@@ -14,6 +14,7 @@ from monitoring.models import BatchKind, MonitoringBatch
 from monitoring.services.aggregation.labels import apply_labels
 from monitoring.services.aggregation.metrics import apply_metrics
 from monitoring.services.aggregation.predictions import apply_predictions
+from monitoring.services.aggregation.profiles import apply_profiles
 from monitoring.services.aggregation.state import batch_attempt_start, batch_fail
 from monitoring.services.payloads import payload_read
 
@@ -33,7 +34,10 @@ def batch_apply(
         )
         return None
     now = now or timezone.now()
-    table = parsing.table_from_bytes(payload_read(batch.pk))
+    payload = payload_read(batch.pk)
+    if batch.kind == BatchKind.PROFILES:
+        return batch if apply_profiles(batch, payload, now) else None
+    table = parsing.table_from_bytes(payload)
     if batch.kind == BatchKind.PREDICTIONS:
         applied = apply_predictions(batch, table, now)
     elif batch.kind == BatchKind.LABELS:

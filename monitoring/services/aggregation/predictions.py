@@ -9,7 +9,7 @@ from datetime import datetime
 import pyarrow as pa
 from django.conf import settings
 from django.db import transaction
-from gatehouse_client.profile import outcomes
+from gatehouse_client.profile import WindowProfile, outcomes
 
 from monitoring.models import (
     FeatureProfile,
@@ -42,6 +42,7 @@ from monitoring.windows import (
     PredictionSettings,
     ReferenceState,
     hour_of,
+    merge_kpis,
     merge_segments,
     prediction_partials,
     quantile,
@@ -96,35 +97,14 @@ def apply_predictions(batch: MonitoringBatch, table: pa.Table, now: datetime) ->
                     prediction_settings,
                     only={hour},
                 )[hour]
-        _merge_features(windows, partials, states)
+        features_merge(windows, partials, states)
         review_queued = _queue_reviews(batch, target, table, windows, partials)
         labelled = invalid = 0
         for hour, window in windows.items():
             part = partials[hour]
-            window.prediction_count += part.rows
-            window.label_count += part.labelled
             labelled += part.labelled
             invalid += part.invalid_labels
-            if part.score is not None:
-                current = load_score(window.score_profile)
-                merged = part.score if current is None else current.merge(part.score)
-                window.score_profile = merged.to_dict()
-                window.score_mean = merged.mean if merged.count else None
-            if part.latency is not None:
-                current = load_latency(window.latency_profile)
-                merged = (
-                    part.latency if current is None else current.merge(part.latency)
-                )
-                window.latency_profile = merged.to_dict(include_bins=False)
-                window.latency_count = merged.count
-                window.latency_p50 = quantile(merged, 0.50)
-                window.latency_p95 = quantile(merged, 0.95)
-                window.latency_p99 = quantile(merged, 0.99)
-            if part.outcomes:
-                window.outcomes = outcomes.merge_counts(window.outcomes, part.outcomes)
-            if part.segments:
-                window.segments = merge_segments(window.segments, part.segments)
-            window_touch(window, now)
+            window_merge(window, part, now)
         MonitoringWindow.objects.bulk_update(list(windows.values()), WINDOW_FIELDS)
         batch_mark_applied(
             batch,
@@ -141,11 +121,39 @@ def apply_predictions(batch: MonitoringBatch, table: pa.Table, now: datetime) ->
     return True
 
 
-def _merge_features(
+def window_merge(window: MonitoringWindow, part: Partial | WindowProfile, now) -> None:
+    """Add what a batch brings to one window (its feature profiles aside:
+    ``features_merge``), from rows or from a client's profile alike."""
+    window.prediction_count += part.rows
+    window.label_count += part.labelled
+    if part.score is not None:
+        current = load_score(window.score_profile)
+        merged = part.score if current is None else current.merge(part.score)
+        window.score_profile = merged.to_dict()
+        window.score_mean = merged.mean if merged.count else None
+    if part.latency is not None:
+        current = load_latency(window.latency_profile)
+        merged = part.latency if current is None else current.merge(part.latency)
+        window.latency_profile = merged.to_dict(include_bins=False)
+        window.latency_count = merged.count
+        window.latency_p50 = quantile(merged, 0.50)
+        window.latency_p95 = quantile(merged, 0.95)
+        window.latency_p99 = quantile(merged, 0.99)
+    if part.outcomes:
+        window.outcomes = outcomes.merge_counts(window.outcomes, part.outcomes)
+    if part.segments:
+        window.segments = merge_segments(window.segments, part.segments)
+    if part.kpis:
+        window.kpis = merge_kpis(window.kpis, part.kpis)
+    window_touch(window, now)
+
+
+def features_merge(
     windows: dict[int, MonitoringWindow],
-    partials: dict[int, Partial],
+    partials: dict[int, Partial] | dict[int, WindowProfile],
     states: dict[int, ReferenceState],
 ) -> None:
+    """Merge each window's feature profiles (one query to read, two to write)."""
     by_pk = {window.pk: window for window in windows.values()}
     existing = {
         (row.window_id, row.feature): row
