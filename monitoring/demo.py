@@ -7,6 +7,12 @@ KPI. In the last day ``income`` drifts upward (a new marketing channel), and in
 the last hours latency breaks the 120 ms p99 SLO, so the dashboard shows a
 drifting feature, a latency breach and open alerts. Runs once: skipped when its
 first batch exists.
+
+Then a week of LLM calls of the ``support-assistant`` prompt live in production
+(``seed_llm_monitoring_demo``): tokens, cost, latency, judge scores, a few
+safety flags and user feedback, the cost per call tripling in the last hours
+(a longer system prompt), so its LLM dashboard shows a cost alert and flagged
+calls wait in the review queue. Skipped when the prompt is not live.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from approvals.selectors import deployment_live_list
 from monitoring.models import Alert, AlertStatus, MonitoringBatch, MonitoringWindow
 from monitoring.services.aggregation import batch_apply
 from monitoring.services.checks import window_check
+from monitoring.services.config import monitoring_config_set
 from monitoring.services.ingestion import batch_receive, reference_upload
 
 HOURS = 72
@@ -72,6 +79,10 @@ def _reference_body(rng) -> bytes:
 
 
 def seed_monitoring_demo() -> list[str]:
+    return _seed_credit_demo() + seed_llm_monitoring_demo()
+
+
+def _seed_credit_demo() -> list[str]:
     production = (
         deployment_live_list(model_name="credit-scoring", environment_name="production")
         .order_by("-started_at")
@@ -207,3 +218,126 @@ def _push_hour(actor, name, version, rng, hour, start, drifting, slow):
         ).batch
     )
     return pushed
+
+
+LLM_PROMPT = "support-assistant"
+LLM_DAYS = 7
+LLM_PER_HOUR = 90
+LLM_HOURS_PER_BATCH = 6
+LLM_EXPENSIVE_HOURS = 6
+LLM_FIRST_BATCH = "demo-llm-calls-000"
+
+
+def seed_llm_monitoring_demo() -> list[str]:
+    """A week of LLM calls of support-assistant in production, with a cost
+    alert in the last hours."""
+    production = (
+        deployment_live_list(model_name=LLM_PROMPT, environment_name="production")
+        .order_by("-started_at")
+        .first()
+    )
+    if production is None:
+        return [
+            f"  monitoring: LLM calls skipped ({LLM_PROMPT} is not live in production)"
+        ]
+    model = production.model
+    if not MonitoringBatch.objects.filter(
+        model=model, batch_id=LLM_FIRST_BATCH
+    ).exists():
+        dana = get_user_model().objects.get(username="dana")
+        monitoring_config_set(
+            actor=dana,
+            model_name=model.name,
+            values={
+                "llm": {
+                    "cost_per_call_baseline": 0.0024,
+                    "judge_baselines": {"faithfulness": 0.9, "relevance": 0.87},
+                    "safety_rate_warning": 0.03,
+                    "safety_rate_critical": 0.1,
+                }
+            },
+        )
+        now = timezone.now()
+        last_closed = now.replace(minute=0, second=0, microsecond=0) - timedelta(
+            hours=1
+        )
+        hours = LLM_DAYS * 24
+        first = last_closed - timedelta(hours=hours - 1)
+        rng = np.random.default_rng(SEED)
+        batches = [
+            batch_receive(
+                actor=dana,
+                model_name=model.name,
+                environment_name="production",
+                kind="llm_calls",
+                body=_llm_body(rng, production.version.version, first, start, hours),
+                content_type="application/json",
+            ).batch
+            for start in range(0, hours, LLM_HOURS_PER_BATCH)
+        ]
+        for batch in batches:
+            batch_apply(batch_id=batch.pk, now=now)
+        for window in MonitoringWindow.objects.filter(
+            target__model=model, start__lte=last_closed
+        ).order_by("start"):
+            window_check(window_id=window.pk, now=now, force=True)
+    return [
+        f"  monitoring: {LLM_PROMPT} in production: {LLM_DAYS} days of LLM calls, "
+        f"cost per call tripling in the last {LLM_EXPENSIVE_HOURS} h, "
+        f"{_open_alerts(model)} open alert(s)"
+    ]
+
+
+def _llm_body(rng, version: int, first, offset: int, hours: int) -> bytes:
+    """The calls of ``LLM_HOURS_PER_BATCH`` hours from ``offset``, as columns."""
+    columns: dict[str, list] = {}
+    for hour in range(offset, min(offset + LLM_HOURS_PER_BATCH, hours)):
+        count = LLM_PER_HOUR + int(rng.integers(-20, 20))
+        expensive = hour >= hours - LLM_EXPENSIVE_HOURS
+        start = first + timedelta(hours=hour)
+        seconds = np.sort(rng.integers(0, 3600, count))
+        input_tokens = rng.integers(600, 1100, count) * (3 if expensive else 1)
+        output_tokens = rng.integers(80, 260, count)
+        flagged = rng.random(count) < 0.002
+        judged = rng.random(count) < 0.3
+        thumbs = rng.random(count)
+        refused = rng.random(count) < 0.02
+        rows = {
+            "timestamp": [
+                (start + timedelta(seconds=int(s))).isoformat() for s in seconds
+            ],
+            "call_id": [f"demo-llm-{hour:03d}-{i:03d}" for i in range(count)],
+            "prompt_version": [version] * count,
+            "model": ["openai:gpt-4.1"] * count,
+            "input_tokens": input_tokens.tolist(),
+            "output_tokens": output_tokens.tolist(),
+            # $2 per million input tokens, $8 per million output tokens.
+            "cost": (input_tokens * 2e-6 + output_tokens * 8e-6).round(6).tolist(),
+            "latency_ms": rng.gamma(6.0, 230.0, count).round(1).tolist(),
+            "finish_reason": np.where(
+                rng.random(count) < 0.03, "length", "stop"
+            ).tolist(),
+            "refusal": refused.tolist(),
+            "safety_flags": [["self_harm"] if f else [] for f in flagged],
+            "judge.faithfulness": [
+                round(float(rng.beta(18, 2)), 3) if j else None for j in judged
+            ],
+            "judge.relevance": [
+                round(float(rng.beta(14, 2)), 3) if j else None for j in judged
+            ],
+            "feedback": [
+                "down" if t < 0.01 else "up" if t < 0.05 else None for t in thumbs
+            ],
+            "feedback_text": [
+                "It quoted the wrong fee." if t < 0.004 else None for t in thumbs
+            ],
+        }
+        for name, values in rows.items():
+            columns.setdefault(name, []).extend(values)
+    return json.dumps(
+        {
+            "batch_id": f"demo-llm-calls-{offset:03d}",
+            "version": version,
+            "columns": columns,
+        }
+    ).encode()
