@@ -153,7 +153,48 @@ def _fit_to_world(method, path, body, world):
         body["records"] = [{**row, "prediction_id": "a1f3", "label": "default"}]
     if path.endswith("/metrics"):
         body["records"] = [{**row, "name": "approval_rate", "value": 0.4}]
+    if path.endswith("/profiles"):
+        body = _profile_document(world)
     return body
+
+
+def _profile_document(world) -> dict:
+    """Window profiles of two predictions, made on a reference of the seeded
+    version (uploaded here) by the client library, as a client would."""
+    from datetime import UTC, datetime, timedelta
+
+    import pyarrow as pa
+    from gatehouse_client.profile import profile_table, profiles_document
+
+    from monitoring.services.ingestion import reference_upload
+    from monitoring.services.profiles import profile_spec_get
+
+    actor = world.people["data_scientist"]
+    sample = [
+        {"income": 1000.0 * i, "region": ("north", "south")[i % 2]} for i in range(50)
+    ]
+    reference_upload(
+        actor=actor,
+        model_name=world.ids["name"],
+        version_number=world.ids["number"],
+        body=json.dumps({"records": sample}).encode(),
+        content_type="application/json",
+    )
+    spec = profile_spec_get(
+        actor=actor, model_name=world.ids["name"], environment_name="staging"
+    )
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    table = pa.table(
+        {
+            "timestamp": pa.array(
+                [hour - timedelta(hours=2)] * 2, pa.timestamp("us", tz="UTC")
+            ),
+            "income": [5000.0, 12000.0],
+            "region": ["north", "east"],
+        }
+    )
+    windows = profile_table(table, spec)
+    return profiles_document(windows, batch_id="fuzz-profiles", spec=spec)
 
 
 # --- counting rows, checking pages ------------------------------------------
