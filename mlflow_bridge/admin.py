@@ -21,7 +21,13 @@ from models_registry import access
 class GovernedAliasForm(forms.ModelForm):
     class Meta:
         model = GovernedAlias
-        fields = ("alias", "environment")
+        fields = ("alias", "kind", "team", "model", "environment")
+        help_texts = {
+            "kind": "Blank: entries of every kind.",
+            "team": "Only this team's entries (leave blank for every team).",
+            "model": "Only this entry (leave blank for every entry).",
+            "environment": "Blank: the alias is free where this rule applies.",
+        }
 
     def clean_alias(self):
         alias = self.cleaned_data["alias"]
@@ -35,19 +41,26 @@ class GovernedAliasForm(forms.ModelForm):
 @admin.register(GovernedAlias)
 class GovernedAliasAdmin(admin.ModelAdmin):
     form = GovernedAliasForm
-    list_display = ("alias", "environment", "updated_at")
-    list_select_related = ("environment",)
+    list_display = ("alias", "kind", "team", "model", "environment", "updated_at")
+    list_select_related = ("environment", "team", "model")
+    list_filter = ("kind",)
 
     def save_model(self, request, obj, form, change):
         # The form has set the new values on obj; the service checks, saves and
         # audits them in one transaction.
-        alias, environment = obj.alias, obj.environment
+        values = {
+            "alias": obj.alias,
+            "environment": obj.environment,
+            "kind": obj.kind,
+            "team": obj.team,
+            "model": obj.model,
+        }
         if change:
-            obj = GovernedAlias.objects.select_related("environment").get(pk=obj.pk)
+            obj = GovernedAlias.objects.select_related(
+                "environment", "team", "model"
+            ).get(pk=obj.pk)
         try:
-            services.governed_alias_save(
-                actor=request.user, governed=obj, alias=alias, environment=environment
-            )
+            services.governed_alias_save(actor=request.user, governed=obj, **values)
         except MlflowError as error:
             raise PermissionDenied(error.message) from error
 
@@ -58,7 +71,7 @@ class GovernedAliasAdmin(admin.ModelAdmin):
             raise PermissionDenied(error.message) from error
 
     def delete_queryset(self, request, queryset):
-        for governed in queryset.select_related("environment"):
+        for governed in queryset.select_related("environment", "team", "model"):
             self.delete_model(request, governed)
 
 

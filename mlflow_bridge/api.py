@@ -16,7 +16,14 @@ from django.views.decorators.csrf import csrf_exempt
 from kernel.api import READ_ONLY_MESSAGE
 from kernel.errors import ServiceError
 from kernel.roles import writes_nothing
-from mlflow_bridge import authentication, errors, mapping, selectors, services
+from mlflow_bridge import (
+    authentication,
+    errors,
+    mapping,
+    prompts,
+    selectors,
+    services,
+)
 from mlflow_bridge.errors import MlflowError
 from mlflow_bridge.params import Params, page_token
 from mlflow_bridge.selectors import ModelView, VersionView
@@ -117,6 +124,9 @@ def version_json(view: VersionView) -> dict[str, Any]:
         tags[mapping.PREPROCESSING_TAG] = artifact.preprocessing_code_version
     if artifact.feature_spec:
         tags[mapping.FEATURE_SPEC_TAG] = json.dumps(artifact.feature_spec)
+    content = getattr(version, "prompt", None)
+    if content is not None:
+        tags.update(prompts.rendered_version_tags(content))
     return {
         "name": version.model.name,
         "version": str(version.version),
@@ -232,12 +242,10 @@ def registered_model_rename(request, actor, params):
 
 @endpoint("DELETE")
 def registered_model_delete(request, actor, params):
-    model = _model(actor, params)
-    raise errors.denied(
-        f"Gatehouse does not delete registered models: '{model.name}' stays with "
-        "its versions, approvals and deployments, which governance and the audit "
-        "log keep for good."
+    services.registered_model_delete(
+        actor=actor, name=params.text("name", required=True)
     )
+    return {}
 
 
 @endpoint("POST")

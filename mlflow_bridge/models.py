@@ -13,7 +13,8 @@ from django.db import models
 from django.utils import timezone
 
 from approvals.models import Environment
-from models_registry.models import ModelVersion, RegisteredModel
+from kernel.models import Team
+from models_registry.models import EntryKind, ModelVersion, RegisteredModel
 
 # MLflow's own limits (mlflow.utils.validation).
 TAG_KEY_MAX_LENGTH = 250
@@ -71,20 +72,79 @@ class GovernedAlias(models.Model):
     Setting it from an MLflow client opens a deployment request instead; reading
     it answers the version that is live there. Platform admins edit these in the
     Django admin.
+
+    A rule applies to entries of one kind (or every kind, ``kind`` blank), and
+    to every entry, to one team's entries (``team``) or to one entry
+    (``model``). For an entry, the most specific rule for an alias wins: the
+    entry's, then its team's, then the global one; at one level a rule for the
+    entry's kind before one for every kind. A rule without an environment makes
+    the alias free where it applies.
     """
 
-    alias = models.CharField(max_length=ALIAS_MAX_LENGTH, unique=True)
+    alias = models.CharField(max_length=ALIAS_MAX_LENGTH)
+    kind = models.CharField(
+        max_length=10, choices=EntryKind.choices, blank=True, default=""
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="governed_aliases",
+    )
+    model = models.ForeignKey(
+        RegisteredModel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="governed_aliases",
+    )
     environment = models.ForeignKey(
-        Environment, on_delete=models.PROTECT, related_name="governed_aliases"
+        Environment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="governed_aliases",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["environment__order", "alias"]
+        ordering = ["alias", "kind", "team", "model"]
         verbose_name_plural = "governed aliases"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(team__isnull=True) | models.Q(model__isnull=True),
+                name="governed_alias_team_or_entry",
+            ),
+            models.UniqueConstraint(
+                fields=["alias", "kind"],
+                condition=models.Q(team__isnull=True, model__isnull=True),
+                name="governed_alias_once_globally",
+            ),
+            models.UniqueConstraint(
+                fields=["alias", "kind", "team"],
+                condition=models.Q(team__isnull=False),
+                name="governed_alias_once_per_team",
+            ),
+            models.UniqueConstraint(
+                fields=["alias", "kind", "model"],
+                condition=models.Q(model__isnull=False),
+                name="governed_alias_once_per_entry",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.alias} → {self.environment}"
+        target = self.environment or "free"
+        return f"{self.alias} → {target}"
+
+    @property
+    def scope_label(self) -> str:
+        kinds = EntryKind(self.kind).label.lower() + "s" if self.kind else "entries"
+        if self.model_id:
+            return f"the {kinds[:-1] if self.kind else 'entry'} {self.model}"
+        if self.team_id:
+            return f"{self.team}'s {kinds}"
+        return f"every team's {kinds}"
 
 
 class VersionLink(models.Model):

@@ -17,6 +17,8 @@ from rest_framework.exceptions import ParseError
 from kernel.guards import MAX_OFFSET, is_digits, loads_checked, unstorable_text_problem
 from kernel.secrets import UNSCANNED, secret_errors
 from mlflow_bridge import errors
+from mlflow_bridge.prompts import TEXT_TAG
+from models_registry.prompt_text import without_variables
 
 
 class Params:
@@ -123,9 +125,13 @@ class Params:
                 raise errors.invalid(
                     f"The value of tag '{item['key']}' must be a string."
                 )
-            tags[item["key"]] = self._scanned("tags", {item["key"]: tag_value})[
-                item["key"]
-            ]
+            # A prompt's template is scanned without its {{variables}}: one
+            # that asks for {{password}} holds none.
+            scanned = (
+                without_variables(tag_value) if item["key"] == TEXT_TAG else tag_value
+            )
+            self._scanned("tags", {item["key"]: scanned})
+            tags[item["key"]] = tag_value
         return tags
 
     def page(self, *, default: int, maximum: int, minimum: int = 1) -> tuple[int, int]:

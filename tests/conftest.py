@@ -77,6 +77,7 @@ def _migration_data(request):
         for module in (
             "approvals.migrations.0002_default_policies",
             "mlflow_bridge.migrations.0002_default_governed_aliases",
+            "mlflow_bridge.migrations.0003_governed_aliases_per_kind_team_entry",
         ):
             importlib.import_module(module).create_defaults(apps, None)
 

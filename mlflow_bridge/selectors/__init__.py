@@ -16,6 +16,7 @@ from mlflow_bridge.selectors.context import (
     ModelView,
     VersionView,
     governed_aliases,
+    governed_for,
 )
 from mlflow_bridge.selectors.registered_models import (
     created_model_view,
@@ -42,6 +43,7 @@ __all__ = [
     "filter_models",
     "filter_versions",
     "governed_aliases",
+    "governed_for",
     "latest_versions",
     "model_get",
     "model_search",

@@ -28,15 +28,57 @@ class ModelView:
     latest_versions: list[VersionView] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class GovernedRule:
+    """One row of the governed-alias configuration (0 for "any")."""
+
+    alias: str
+    kind: str  # "" for every kind
+    team_id: int
+    model_id: int
+    environment_id: int  # 0: the alias is free where the rule applies
+
+    def rank(self, model) -> int | None:
+        """How specifically the rule applies to ``model`` (higher wins), or None."""
+        if self.kind and self.kind != getattr(model, "kind", "model"):
+            return None
+        if self.model_id:
+            level = 4 if self.model_id == model.id else None
+        elif self.team_id:
+            level = 2 if self.team_id == model.team_id else None
+        else:
+            level = 0
+        return None if level is None else level + (1 if self.kind else 0)
+
+
+def resolve_governed(rules: list[GovernedRule], model) -> dict[str, int]:
+    """Alias → environment id of the aliases governed for ``model`` (a model
+    or record with ``id``, ``kind`` and ``team_id``): per alias the most
+    specific rule, which may make it free."""
+    best: dict[str, tuple[int, int]] = {}
+    for rule in rules:
+        rank = rule.rank(model)
+        if rank is not None and (rule.alias not in best or best[rule.alias][0] < rank):
+            best[rule.alias] = (rank, rule.environment_id)
+    return {alias: env for alias, (_, env) in sorted(best.items()) if env}
+
+
 @dataclass
 class PageContext:
     """Governed aliases, live full deployments and stored aliases of some models."""
 
-    governed: dict[str, int]  # alias → environment id
+    rules: list[GovernedRule]
     live: dict[tuple[int, int], tuple[int, int]]  # (model, env) → (version pk, number)
     production_versions: set[int]
     staging_versions: set[int]
     stored: dict[int, dict[str, tuple[int, int]]]  # model → alias → (pk, number)
+    _governed: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def governed(self, model) -> dict[str, int]:
+        """Alias → environment id of the aliases governed for ``model``."""
+        if model.id not in self._governed:
+            self._governed[model.id] = resolve_governed(self.rules, model)
+        return self._governed[model.id]
 
     def stage(self, version: ModelVersion) -> str:
         if version.pk in self.production_versions:
@@ -47,36 +89,53 @@ class PageContext:
             return mapping.STAGE_ARCHIVED
         return mapping.STAGE_NONE
 
-    def model_aliases(self, model_id: int) -> dict[str, int]:
+    def model_aliases(self, model) -> dict[str, int]:
+        governed = self.governed(model)
         aliases = {
             alias: number
-            for alias, (_, number) in self.stored.get(model_id, {}).items()
-            if alias not in self.governed
+            for alias, (_, number) in self.stored.get(model.id, {}).items()
+            if alias not in governed
         }
-        for alias, environment_id in self.governed.items():
-            live = self.live.get((model_id, environment_id))
+        for alias, environment_id in governed.items():
+            live = self.live.get((model.id, environment_id))
             if live is not None:
                 aliases[alias] = live[1]
         return dict(sorted(aliases.items()))
 
     def version_view(self, version: ModelVersion) -> VersionView:
+        governed = self.governed(version.model)
         aliases = sorted(
             alias
             for alias, (pk, _) in self.stored.get(version.model_id, {}).items()
-            if pk == version.pk and alias not in self.governed
+            if pk == version.pk and alias not in governed
         )
         aliases += sorted(
             alias
-            for alias, environment_id in self.governed.items()
+            for alias, environment_id in governed.items()
             if self.live.get((version.model_id, environment_id), (None,))[0]
             == version.pk
         )
         return VersionView(version, self.stage(version), tuple(aliases))
 
 
-def governed_aliases() -> dict[str, int]:
-    """Alias → environment id of every governed alias (one query)."""
-    return dict(GovernedAlias.objects.values_list("alias", "environment_id"))
+def governed_rules() -> list[GovernedRule]:
+    """Every row of the governed-alias configuration (one query)."""
+    return [
+        GovernedRule(alias, kind, team or 0, model or 0, environment or 0)
+        for alias, kind, team, model, environment in GovernedAlias.objects.values_list(
+            "alias", "kind", "team_id", "model_id", "environment_id"
+        )
+    ]
+
+
+def governed_for(model) -> dict[str, int]:
+    """Alias → environment id of the aliases governed for one entry (one query)."""
+    return resolve_governed(governed_rules(), model)
+
+
+def governed_aliases() -> set[str]:
+    """Every alias some rule governs somewhere (one query)."""
+    return {rule.alias for rule in governed_rules() if rule.environment_id}
 
 
 def context_sql(
@@ -94,7 +153,8 @@ def context_sql(
     live_models, live_params = db.in_list("d.model_id", model_ids)
     alias_models, alias_params = db.in_list("a.model_id", model_ids)
     parts = [
-        f"SELECT 'governed', 0, g.alias, '', g.environment_id, 0, 0, 0 "  # noqa: S608
+        f"SELECT 'governed', COALESCE(g.model_id, 0), g.alias, g.kind, "  # noqa: S608
+        f"COALESCE(g.environment_id, 0), COALESCE(g.team_id, 0), 0, 0 "
         f"FROM {governed} g",
         f"SELECT 'live', d.model_id, '', '', d.environment_id, d.version_id, "  # noqa: S608
         f"v.version, CASE WHEN e.is_production THEN 1 ELSE 0 END "
@@ -130,12 +190,13 @@ def page_context(
     trip: governed aliases, live full deployments, stored aliases and, if
     asked, the models' tags."""
     rows = db.rows(*context_sql(model_ids, version_ids, with_tags))
-    governed, live, stored = {}, {}, {}
+    rules: list[GovernedRule] = []
+    live, stored = {}, {}
     production, staging = set(), set()
     tags: dict[int, dict[str, str]] = {pk: {} for pk in model_ids}
     for kind, model_id, key, value, first, second, third, fourth in rows:
         if kind == "governed":
-            governed[key] = first
+            rules.append(GovernedRule(key, value, second, model_id, first))
         elif kind == "live":
             live[(model_id, first)] = (second, third)
             (production if fourth else staging).add(second)
@@ -143,4 +204,4 @@ def page_context(
             stored.setdefault(model_id, {})[key] = (first, second)
         else:
             tags[model_id][key] = value
-    return PageContext(governed, live, production, staging, stored), tags
+    return PageContext(rules, live, production, staging, stored), tags

@@ -16,6 +16,7 @@ from models_registry import access
 from models_registry.models import (
     Artifact,
     ModelVersion,
+    PromptContent,
     RegisteredModel,
     TrainingRun,
     VersionStatus,
@@ -36,6 +37,7 @@ _MODEL_FIELDS = (
     "created_by_id",
     "title",
     "latency_slo_ms",
+    "kind",
 )
 _VERSION_FIELDS = (
     "id",
@@ -60,6 +62,16 @@ _ARTIFACT_FIELDS = (
     "format",
     "preprocessing_code_version",
     "feature_spec",
+)
+# A prompt version's content (NULLs for a model's version).
+_PROMPT_FIELDS = (
+    "id",
+    "template_type",
+    "template",
+    "messages",
+    "response_format",
+    "model_config",
+    "content_hash",
 )
 
 
@@ -95,12 +107,14 @@ _MODELS = (
 _VERSIONS = (
     "SELECT {version_columns}, m.name, m.last_version_number, a.uri, a.sha256, "
     "a.size_bytes, a.format, a.preprocessing_code_version, a.feature_spec, "
-    "r.external_run_id, ru.username, l.id, l.run_id, l.run_link "
+    "r.external_run_id, ru.username, l.id, l.run_id, l.run_link, m.kind, "
+    "m.team_id, {prompt_columns} "
     "FROM {version} v JOIN {model} m ON m.id = v.model_id "
     "JOIN {artifact} a ON a.id = v.artifact_id "
     "LEFT JOIN {run} r ON r.id = v.training_run_id "
     "JOIN {user} ru ON ru.id = v.registered_by_id "
-    "LEFT JOIN {link} l ON l.version_id = v.id"
+    "LEFT JOIN {link} l ON l.version_id = v.id "
+    "LEFT JOIN {prompt} pc ON pc.version_id = v.id"
 )
 
 
@@ -117,6 +131,8 @@ def queries() -> dict[str, str]:
         "artifact": Artifact._meta.db_table,
         "run": TrainingRun._meta.db_table,
         "link": VersionLink._meta.db_table,
+        "prompt": PromptContent._meta.db_table,
+        "prompt_columns": ", ".join(f"pc.{name}" for name in _PROMPT_FIELDS),
         "deployment": Deployment._meta.db_table,
         "model_columns": ", ".join(f"m.{name}" for name in _MODEL_FIELDS),
         "version_columns": ", ".join(f"v.{name}" for name in _VERSION_FIELDS),
@@ -167,12 +183,19 @@ def _version_row(row) -> ModelVersion:
     (name, last_number, uri, sha256, size, format_, preprocessing, spec) = row[
         count : count + 8
     ]
-    run_id, username, link_id, link_run_id, run_link = row[count + 8 :]
+    run_id, username, link_id, link_run_id, run_link, kind, team_id = row[
+        count + 8 : count + 15
+    ]
     version.model = db.instance(
         RegisteredModel,
-        ("id", "name", "last_version_number"),
-        (version.model_id, name, last_number),
+        ("id", "name", "last_version_number", "kind", "team_id"),
+        (version.model_id, name, last_number, kind, team_id),
     )
+    prompt = row[count + 15 :]
+    if prompt[0] is None:
+        ModelVersion.prompt.related.set_cached_value(version, None)
+    else:
+        version.prompt = db.instance(PromptContent, _PROMPT_FIELDS, prompt)
     version.artifact = db.instance(
         Artifact,
         _ARTIFACT_FIELDS,
@@ -215,9 +238,19 @@ def _version_record(row) -> db.Record:
     (name, last_number, uri, sha256, size, format_, preprocessing, spec) = row[
         count : count + 8
     ]
-    run_id, username, link_id, link_run_id, run_link = row[count + 8 :]
+    run_id, username, link_id, link_run_id, run_link, kind, team_id = row[
+        count + 8 : count + 15
+    ]
     version.model = db.Record(
-        id=version.model_id, name=name, last_version_number=last_number
+        id=version.model_id,
+        name=name,
+        last_version_number=last_number,
+        kind=kind,
+        team_id=team_id,
+    )
+    prompt = row[count + 15 :]
+    version.prompt = (
+        None if prompt[0] is None else db.record(PromptContent, _PROMPT_FIELDS, prompt)
     )
     version.artifact = db.record(
         Artifact,

@@ -1,7 +1,7 @@
 """Registered models for MLflow clients: one by name, searches, and their
 latest version per stage."""
 
-from mlflow_bridge import errors, filters, mapping
+from mlflow_bridge import errors, filters, mapping, prompts
 from mlflow_bridge.selectors import fixed_sql, search
 from mlflow_bridge.selectors.context import (
     ModelView,
@@ -10,7 +10,7 @@ from mlflow_bridge.selectors.context import (
     page_context,
 )
 from models_registry import access
-from models_registry.models import RegisteredModel
+from models_registry.models import EntryKind, RegisteredModel
 
 
 def model_get(*, actor, name: str) -> RegisteredModel:
@@ -31,7 +31,7 @@ def model_views(models: list[RegisteredModel]) -> list[ModelView]:
         ModelView(
             model=model,
             tags={**tags[model.pk], **rendered_model_tags(model)},
-            aliases=context.model_aliases(model.pk),
+            aliases=context.model_aliases(model),
             latest_versions=latest.get(model.pk, []),
         )
         for model in models
@@ -50,6 +50,8 @@ def created_model_view(model: RegisteredModel, tags: dict[str, str]) -> ModelVie
 def rendered_model_tags(model: RegisteredModel) -> dict[str, str]:
     tags = {tag: getattr(model, name) for tag, name in mapping.MODEL_FIELD_TAGS.items()}
     tags[mapping.TEAM_TAG] = model.team.slug
+    if getattr(model, "kind", "model") == EntryKind.PROMPT:
+        tags[prompts.IS_PROMPT_TAG] = "true"
     tags[mapping.TITLE_TAG] = model.title
     if model.latency_slo_ms is not None:
         tags[mapping.LATENCY_TAG] = str(model.latency_slo_ms)

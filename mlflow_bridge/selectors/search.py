@@ -1,12 +1,15 @@
 """Searches: MLflow filter clauses and ``order_by`` keys turned into ORM
 filters and orderings, and the ids of one page of the result."""
 
+import re
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from kernel.guards import is_digits
 from mlflow_bridge import errors, filters, mapping
 from mlflow_bridge.models import RegisteredModelTag
+from models_registry.models import EntryKind
 
 
 def page_ids(ordered: QuerySet, offset: int, limit: int) -> tuple[list[int], bool]:
@@ -58,7 +61,30 @@ _VERSION_FIELD_TAGS = {
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
+def _prompt_clause(clause: filters.Clause, field: str) -> Q:
+    """A clause on MLflow's prompt marker, as a condition on the entry's kind:
+    prompts carry the tag with the value "true", models do not carry it (so
+    only a "!=" clause matches them, as in MLflow)."""
+    if clause.comparator in ("=", "!="):
+        matches_true = clause.value == "true"
+    else:
+        pattern = filters.like_to_regex(str(clause.value))
+        flags = re.IGNORECASE if clause.comparator == "ILIKE" else 0
+        matches_true = re.fullmatch(pattern, "true", flags) is not None
+    if clause.comparator == "!=":
+        return ~Q(**{field: EntryKind.PROMPT}) if matches_true else Q(pk__in=[])
+    return Q(**{field: EntryKind.PROMPT}) if matches_true else Q(pk__in=[])
+
+
+def _asks_for_prompts(clauses: list[filters.Clause]) -> bool:
+    return any(clause.kind == "tag" and clause.key == PROMPT_TAG for clause in clauses)
+
+
 def filter_models(models: QuerySet, clauses: list[filters.Clause]) -> QuerySet:
+    # Prompts are listed only when the filter asks about them (as MLflow's
+    # search_prompts does); model searches leave them out, server side.
+    if not _asks_for_prompts(clauses):
+        models = models.exclude(kind=EntryKind.PROMPT)
     for clause in clauses:
         if clause.kind == "attribute":
             if clause.key != "name":
@@ -80,14 +106,10 @@ def filter_models(models: QuerySet, clauses: list[filters.Clause]) -> QuerySet:
             )
         elif clause.key == mapping.TITLE_TAG:
             models = models.filter(_compare("title", clause))
-        elif clause.key == PROMPT_TAG and clause.comparator == "!=":
-            # MLflow clients add "tag.`mlflow.prompt.is_prompt` != 'true'" to
-            # every model search to leave prompts out; a model without the tag
-            # is not a prompt.
-            prompts = RegisteredModelTag.objects.filter(
-                model=OuterRef("pk"), key=clause.key, value=clause.value
-            )
-            models = models.exclude(Exists(prompts))
+        elif clause.key == PROMPT_TAG:
+            # The entry's kind: MLflow clients add "tags.`mlflow.prompt.is_prompt`
+            # != 'true'" to model searches and "= 'true'" to search_prompts.
+            models = models.filter(_prompt_clause(clause, "kind"))
         else:
             value_q = _compare("value", clause)
             tagged = RegisteredModelTag.objects.filter(
@@ -98,7 +120,14 @@ def filter_models(models: QuerySet, clauses: list[filters.Clause]) -> QuerySet:
 
 
 def filter_versions(versions: QuerySet, clauses: list[filters.Clause]) -> QuerySet:
+    if not _asks_for_prompts(clauses):
+        versions = versions.exclude(model__kind=EntryKind.PROMPT)
     for index, clause in enumerate(clauses):
+        if clause.kind == "tag" and clause.key == PROMPT_TAG:
+            _require(clause, TEXT, "tags")
+            _require_text(clause)
+            versions = versions.filter(_prompt_clause(clause, "model__kind"))
+            continue
         if clause.kind == "tag":
             _require(clause, TEXT, "tags")
             _require_text(clause)
@@ -118,9 +147,7 @@ def filter_versions(versions: QuerySet, clauses: list[filters.Clause]) -> QueryS
             name = f"mlflow_tag_{index}"
             versions = versions.annotate(**{name: KeyTextTransform(clause.key, "tags")})
             matched = _compare(name, clause)
-            if clause.comparator == "!=" and clause.key == PROMPT_TAG:
-                matched = Q(**{f"{name}__isnull": True}) | matched
-            elif clause.comparator == "!=":
+            if clause.comparator == "!=":
                 matched = Q(**{f"{name}__isnull": False}) & matched
             versions = versions.filter(matched)
             continue

@@ -1,7 +1,7 @@
 """Model versions for MLflow clients: one by number or alias, and searches."""
 
+from approvals.models import Environment
 from mlflow_bridge import errors, filters, mapping
-from mlflow_bridge.models import GovernedAlias
 from mlflow_bridge.selectors import fixed_sql, search
 from mlflow_bridge.selectors.context import VersionView, page_context
 from mlflow_bridge.selectors.registered_models import model_get
@@ -68,14 +68,11 @@ def version_by_alias(*, actor, name: str, alias: str) -> VersionView:
             raise errors.does_not_exist(f"Latest version not found for model {name}.")
         return version_views([version_get(actor=actor, name=name, number=number)])[0]
     context, _ = page_context([model.pk])
-    if alias in context.governed:
-        live = context.live.get((model.pk, context.governed[alias]))
+    governed = context.governed(model)
+    if alias in governed:
+        live = context.live.get((model.pk, governed[alias]))
         if live is None:
-            environment = (
-                GovernedAlias.objects.select_related("environment")
-                .get(alias=alias)
-                .environment
-            )
+            environment = Environment.objects.get(pk=governed[alias])
             raise errors.invalid(
                 f"Registered model alias {alias} not found. It is governed: it names "
                 f"the version live (full traffic) in {environment}, and no version "

@@ -21,6 +21,7 @@ from mlflow_bridge.services.governed_aliases import (
     governed_alias_save,
     validate_governed_alias,
 )
+from mlflow_bridge.services.prompts import registered_model_delete
 from mlflow_bridge.services.registered_models import (
     registered_model_create,
     registered_model_describe,
@@ -48,6 +49,7 @@ __all__ = [
     "model_version_tag_delete",
     "model_version_tag_set",
     "registered_model_create",
+    "registered_model_delete",
     "registered_model_describe",
     "registered_model_tag_delete",
     "registered_model_tag_set",

@@ -18,7 +18,7 @@ from approvals.models import (
 from audit.services import audit_record
 from kernel.errors import ServiceError
 from mlflow_bridge import errors, selectors
-from mlflow_bridge.models import GovernedAlias, ModelAlias
+from mlflow_bridge.models import ModelAlias
 from mlflow_bridge.services import checks
 from models_registry import access
 from models_registry.models import ModelVersion, RegisteredModel
@@ -55,11 +55,9 @@ def alias_set(
     checks.validate_alias(alias)
     checks.validate_alias_not_reserved(alias)
     version = _version_of(model, number)
-    governed = (
-        GovernedAlias.objects.select_related("environment").filter(alias=alias).first()
-    )
-    if governed is not None:
-        return _request_deployment(actor, version, governed, client)
+    environment = _governed_environment(model, alias)
+    if environment is not None:
+        return _request_deployment(actor, version, alias, environment, client)
     checks.require(actor, model, access.CHANGE, "set aliases")
     with transaction.atomic():
         model = checks.lock_model(model)
@@ -98,10 +96,18 @@ def _pending(version: ModelVersion, environment: Environment):
     )
 
 
+def _governed_environment(model: RegisteredModel, alias: str) -> Environment | None:
+    """The environment whose live version the alias names for this entry (the
+    most specific governed-alias rule), or None when the alias is free."""
+    environment_id = selectors.governed_for(model).get(alias)
+    if environment_id is None:
+        return None
+    return Environment.objects.get(pk=environment_id)
+
+
 def _request_deployment(
-    actor, version: ModelVersion, governed: GovernedAlias, client: str
+    actor, version: ModelVersion, alias: str, environment: Environment, client: str
 ) -> DeploymentRequest | None:
-    environment = governed.environment
     is_live = Deployment.objects.filter(
         model_id=version.model_id,
         environment=environment,
@@ -115,7 +121,7 @@ def _request_deployment(
     if pending is not None:
         return pending
     justification = (
-        f"Requested by setting the governed MLflow alias '{governed.alias}' to "
+        f"Requested by setting the governed MLflow alias '{alias}' to "
         f"version {version.version} from an MLflow client"
         + (f" ({client[:120]})" if client else "")
         + "."
@@ -141,14 +147,12 @@ def alias_delete(*, actor, name: str, alias: str) -> None:
     a governed alias is refused: it follows deployments."""
     model = selectors.model_get(actor=actor, name=name)
     checks.validate_alias(alias)
-    governed = (
-        GovernedAlias.objects.select_related("environment").filter(alias=alias).first()
-    )
-    if governed is not None:
+    environment = _governed_environment(model, alias)
+    if environment is not None:
         base = getattr(settings, "PORTAL_BASE_URL", "http://127.0.0.1:8000")
         raise errors.denied(
             f"'{alias}' is a governed alias: it names the version live in "
-            f"{governed.environment} and moves only with deployments. To take that "
+            f"{environment} and moves only with deployments. To take that "
             f"version out, roll the deployment back in Gatehouse: "
             f"{base.rstrip('/')}/models/{model.name}/"
         )

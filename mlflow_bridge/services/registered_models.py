@@ -12,13 +12,17 @@ from kernel.errors import ServiceError
 from kernel.guards import is_digits
 from kernel.models import Team
 from kernel.roles import PLATFORM_ADMIN, user_has_role
-from mlflow_bridge import errors, mapping, selectors
+from mlflow_bridge import errors, mapping, prompts, selectors
 from mlflow_bridge.models import RegisteredModelTag
 from mlflow_bridge.services import checks
+from mlflow_bridge.services.prompts import (
+    check_prompt_model_tag,
+    without_entry_tags,
+)
 from models_registry import access
 from models_registry import services as registry
 from models_registry.errors import RegistryConflict
-from models_registry.models import RegisteredModel
+from models_registry.models import EntryKind, RegisteredModel
 
 
 def _team_for(actor, slug: str | None) -> Team:
@@ -51,7 +55,11 @@ def registered_model_create(
     """Register a model from an MLflow client: governed fields from the
     ``gatehouse.`` tags or the documented defaults, the other tags stored."""
     checks.validate_name(name)
-    reserved, plain = checks.split_tags(tags or {}, mapping.MODEL_CREATE_TAGS, "model")
+    tags = dict(tags or {})
+    # MLflow marks a prompt with a tag; Gatehouse records it as the entry's kind.
+    kind = EntryKind.PROMPT if prompts.is_prompt_tagged(tags) else EntryKind.MODEL
+    tags.pop(prompts.IS_PROMPT_TAG, None)
+    reserved, plain = checks.split_tags(tags, mapping.MODEL_CREATE_TAGS, "model")
     if not registry.holds_globally(actor, "models_registry.add_registeredmodel"):
         raise errors.denied("Only data scientists register models.")
     if registry.is_model_name_taken(name):
@@ -80,6 +88,7 @@ def registered_model_create(
                 title=title,
                 team=team,
                 description=description or "",
+                kind=kind,
                 **values,
             )
             _store_new_tags(actor, model, plain)
@@ -149,6 +158,10 @@ def registered_model_describe(*, actor, name: str, description: str) -> Register
 
 def registered_model_tag_set(*, actor, name: str, key: str, value: str) -> None:
     model = selectors.model_get(actor=actor, name=name)
+    if check_prompt_model_tag(model, key, value):
+        return
+    if not without_entry_tags(model, {key: value}):
+        return
     checks.validate_tag(key, value)
     checks.refuse_reserved(key, "model")
     checks.require(actor, model, access.CHANGE, "set tags")
@@ -160,6 +173,7 @@ def registered_model_tag_set(*, actor, name: str, key: str, value: str) -> None:
 def registered_model_tag_delete(*, actor, name: str, key: str) -> None:
     """Delete a tag; deleting one that is not there changes nothing (as MLflow)."""
     model = selectors.model_get(actor=actor, name=name)
+    check_prompt_model_tag(model, key, None)
     checks.validate_tag(key, "")
     checks.refuse_reserved(key, "model")
     checks.require(actor, model, access.CHANGE, "delete tags")

@@ -13,10 +13,15 @@ from kernel.guards import is_digits
 from mlflow_bridge import errors, mapping, selectors
 from mlflow_bridge.models import VersionLink
 from mlflow_bridge.services import checks
+from mlflow_bridge.services.prompts import (
+    check_content_tag,
+    prompt_version_create,
+    refuse_prompt_on_model,
+)
 from mlflow_bridge.services.version_inputs import lineage, version_inputs
 from models_registry import access
 from models_registry import services as registry
-from models_registry.models import ModelVersion, TrainingRun
+from models_registry.models import EntryKind, ModelVersion, TrainingRun
 
 
 def model_version_create(
@@ -39,6 +44,15 @@ def model_version_create(
     the lineage gate). Re-sending the same artifact returns its version."""
     model = selectors.model_get(actor=actor, name=name)
     checks.require(actor, model, access.REGISTER, "register versions")
+    if model.kind == EntryKind.PROMPT:
+        return prompt_version_create(
+            actor=actor,
+            model=model,
+            source=source,
+            description=description,
+            tags=tags or {},
+        )
+    refuse_prompt_on_model(model, tags or {})
     reserved, plain, artifact, environment_lock = version_inputs(source, tags, ())
     run_spec = None
     training_run = None
@@ -245,6 +259,8 @@ def model_version_tag_set(
     *, actor, name: str, number: int, key: str, value: str
 ) -> None:
     version = selectors.version_get(actor=actor, name=name, number=number)
+    if check_content_tag(version, key, value):
+        return
     checks.validate_tag(key, value)
     checks.refuse_reserved(key, "version")
     _change_version_tags(actor, version, lambda tags: {**tags, key: value})
@@ -252,6 +268,8 @@ def model_version_tag_set(
 
 def model_version_tag_delete(*, actor, name: str, number: int, key: str) -> None:
     version = selectors.version_get(actor=actor, name=name, number=number)
+    if check_content_tag(version, key, None):
+        return
     checks.validate_tag(key, "")
     checks.refuse_reserved(key, "version")
     _change_version_tags(

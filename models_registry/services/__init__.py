@@ -14,6 +14,11 @@ from models_registry.services.preconditions import (
     holds_globally,
     is_model_name_taken,
 )
+from models_registry.services.prompts import (
+    prompt_body,
+    prompt_discard,
+    prompt_version_register,
+)
 from models_registry.services.registered_models import (
     REVIEWER_PERMISSIONS,
     TEAM_PERMISSIONS,
@@ -47,6 +52,9 @@ __all__ = [
     "model_version_register",
     "model_version_register_with_run",
     "model_version_update",
+    "prompt_body",
+    "prompt_discard",
+    "prompt_version_register",
     "reproduction_check_record",
     "training_run_create",
 ]

@@ -28,6 +28,7 @@ from models_registry.errors import (
 )
 from models_registry.models import (
     DecisionDomain,
+    EntryKind,
     RegisteredModel,
     RegisteredModelGroupObjectPermission,
     RegisteredModelUserObjectPermission,
@@ -145,8 +146,10 @@ def model_create(
     low_confidence_threshold: float | None = None,
     fairness_attributes: list | None = None,
     fairness_max_disparity: float = 0.1,
+    kind: str = EntryKind.MODEL,
 ) -> RegisteredModel:
-    """Register a model owned by one of the actor's teams."""
+    """Register a model (or, with ``kind="prompt"``, a prompt) owned by one of
+    the actor's teams."""
     if not holds_globally(actor, "models_registry.add_registeredmodel"):
         raise RegistryPermissionDenied("Only data scientists register models.")
     if not (is_team_member(actor, team) or user_has_role(actor, PLATFORM_ADMIN)):
@@ -156,6 +159,7 @@ def model_create(
         )
     values = {
         "name": name,
+        "kind": kind,
         "title": title,
         "description": description,
         "domain": domain,
@@ -173,6 +177,7 @@ def model_create(
         "fairness_max_disparity": fairness_max_disparity,
     }
     errors = FieldErrors()
+    check_choice(errors, "kind", kind, EntryKind)
     _model_field_errors(errors, values)
     if serving_mode == ServingMode.REAL_TIME and latency_slo_ms is None:
         errors.add("latency_slo_ms", "Real-time models need a latency SLO.")

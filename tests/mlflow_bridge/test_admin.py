@@ -10,12 +10,18 @@ from mlflow_bridge.models import GovernedAlias
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/mlflow_bridge/governedalias/add/"
+DEFAULT_RULES = 4
 
 
 def test_defaults_follow_production_and_staging():
-    assert dict(GovernedAlias.objects.values_list("alias", "environment__name")) == {
-        "champion": "production",
-        "challenger": "staging",
+    assert set(
+        GovernedAlias.objects.values_list("alias", "kind", "environment__name")
+    ) == {
+        ("champion", "", "production"),
+        ("challenger", "", "staging"),
+        # Prompts: production and staging are governed too.
+        ("production", "prompt", "production"),
+        ("staging", "prompt", "staging"),
     }
 
 
@@ -39,11 +45,12 @@ def test_a_platform_admin_adds_and_changes_one_audited(client, platform_admin):
             action="mlflow.governed_alias_saved"
         ).values_list("payload_json", flat=True)
     ]
+    rule = {"kind": "", "team": None, "model": None, "alias": "canary-king"}
     assert payloads == [
-        {"after": {"alias": "canary-king", "environment": "staging"}, "before": {}},
+        {"after": {**rule, "environment": "staging"}, "before": {}},
         {
-            "after": {"alias": "canary-king", "environment": "production"},
-            "before": {"alias": "canary-king", "environment": "staging"},
+            "after": {**rule, "environment": "production"},
+            "before": {**rule, "environment": "staging"},
         },
     ]
 
@@ -55,8 +62,8 @@ def test_refuses_reserved_invalid_and_taken_names(client, platform_admin, alias)
     events = AuditEvent.objects.count()
     response = client.post(ADD, {"alias": alias, "environment": staging.pk})
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["alias"]
-    assert GovernedAlias.objects.count() == 2
+    assert response.context["adminform"].form.errors
+    assert GovernedAlias.objects.count() == DEFAULT_RULES
     assert AuditEvent.objects.count() == events
 
 
@@ -67,4 +74,4 @@ def test_others_cannot_configure_them(client, data_scientist):
     staging = Environment.objects.get(name="staging")
     response = client.post(ADD, {"alias": "mine", "environment": staging.pk})
     assert response.status_code == 403
-    assert GovernedAlias.objects.count() == 2
+    assert GovernedAlias.objects.count() == DEFAULT_RULES
