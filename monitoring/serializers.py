@@ -247,6 +247,12 @@ class WindowCheckOutput(serializers.Serializer):
 class WindowOutput(serializers.Serializer):
     start = serializers.DateTimeField()
     predictions = serializers.IntegerField(source="prediction_count")
+    fed_by = serializers.ChoiceField(
+        choices=["rows", "profiles", "both"],
+        allow_null=True,
+        help_text="How the window was fed: rows, window profiles built by a "
+        "client, or both (null while it holds no prediction).",
+    )
     labels = serializers.IntegerField(source="label_count")
     latency_p50 = serializers.FloatField(allow_null=True)
     latency_p95 = serializers.FloatField(allow_null=True)

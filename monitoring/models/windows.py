@@ -7,6 +7,22 @@ from django.utils import timezone
 
 from monitoring.models.targets import MonitoringTarget, ReferenceProfile
 
+FED_BY_LABELS = {
+    "rows": "rows",
+    "profiles": "window profiles",
+    "both": "rows and window profiles",
+}
+
+
+def fed_by(prediction_count: int, profile_rows: int) -> str | None:
+    """How a window was fed: "rows", "profiles" (built by a client), "both", or
+    None while it holds no prediction."""
+    if not prediction_count:
+        return None
+    if not profile_rows:
+        return "rows"
+    return "profiles" if profile_rows >= prediction_count else "both"
+
 
 class MonitoringWindow(models.Model):
     """One hour of one target: mergeable profiles plus the numbers dashboards read.
@@ -79,6 +95,10 @@ class MonitoringWindow(models.Model):
 
     def __str__(self):
         return f"window {self.start:%Y-%m-%d %H:00} of target {self.target_id}"
+
+    @property
+    def fed_by(self) -> str | None:
+        return fed_by(self.prediction_count, self.profile_rows)
 
 
 class MonitoringDay(models.Model):

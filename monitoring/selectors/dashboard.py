@@ -9,6 +9,7 @@ a person picked (a day of its profiles, and its reference).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from monitoring.models import (
     MonitoringWindow,
     ReferenceProfile,
 )
+from monitoring.models.windows import FED_BY_LABELS, fed_by
 from monitoring.selectors.alerts import RESOLVED_LAST, alerts_base
 from monitoring.services.targets import environment_by_name
 
@@ -82,6 +84,7 @@ def window_list(
         .only(
             "start",
             "prediction_count",
+            "profile_rows",
             "label_count",
             "latency_p50",
             "latency_p95",
@@ -184,6 +187,32 @@ class Dashboard:
     statistics_window: datetime | None = None
     statistics: list[CheckResult] = field(default_factory=list)
     checked_windows: list[tuple[int, datetime]] = field(default_factory=list)
+    # How that window was fed ("rows", "profiles", "both"; windows.fed_by).
+    statistics_fed: str | None = None
+
+    @property
+    def statistics_fed_label(self) -> str | None:
+        return FED_BY_LABELS.get(self.statistics_fed or "")
+
+    @property
+    def feeds_text(self) -> str:
+        """How the period's hourly windows were fed, in a sentence ("" for
+        day points, which do not keep it)."""
+        feeds = Counter(
+            fed_by(point["prediction_count"], point["profile_rows"])
+            for point in self.windows
+            if "profile_rows" in point
+        )
+        feeds.pop(None, None)
+        if not feeds:
+            return ""
+        parts = [
+            f"{feeds[key]} by {FED_BY_LABELS[key]}"
+            for key in ("rows", "profiles", "both")
+            if feeds[key]
+        ]
+        total = sum(feeds.values())
+        return f"Windows fed ({total}): " + ", ".join(parts) + "."
 
 
 def dashboard(
@@ -255,6 +284,9 @@ def _add_statistics(
     if pk is None:
         return
     board.statistics_window = start
+    point = next((p for p in board.windows if p.get("pk") == pk), None)
+    if point is not None and "profile_rows" in point:
+        board.statistics_fed = fed_by(point["prediction_count"], point["profile_rows"])
     board.statistics = list(
         CheckResult.objects.filter(
             window_id=pk, kind__in=(Check.DATA_DRIFT, Check.PREDICTION_DRIFT)
@@ -271,6 +303,7 @@ def _hourly_points(target: MonitoringTarget, since: datetime) -> list[dict[str, 
             "pk",
             "start",
             "prediction_count",
+            "profile_rows",
             "label_count",
             "latency_p50",
             "latency_p95",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 import pytest
+from django.urls import reverse
 from gatehouse_client.profile import (
     BINARY_MEDIA_TYPE,
     ProfileSpec,
@@ -368,3 +369,37 @@ def test_a_bad_binary_frame_is_400_and_other_media_415(referenced):
         assert response.status_code == 400
     response = client.generic("POST", PROFILES, b"{}", content_type="text/csv")
     assert response.status_code == 415
+
+
+# -- how a window was fed ---------------------------------------------------------
+
+
+def test_the_windows_api_and_the_dashboard_say_how_each_window_was_fed(
+    referenced, client, django_capture_on_commit_callbacks
+):
+    world = referenced
+    ingest(world, prediction_rows(10, start=hour_ago(5), prefix="r"), "rows-1")
+    ingest(world, prediction_rows(10, start=hour_ago(4), prefix="s"), "rows-2")
+    with django_capture_on_commit_callbacks(execute=True):
+        for index, hours in enumerate((4, 3)):
+            rows = prediction_rows(6, start=hour_ago(hours), seed=index)
+            _post(world.client, _document(world, rows, batch_id=f"p-{hours}"))
+    check_all()
+
+    response = world.client.get(f"{BASE}/windows")
+    assert response.status_code == 200
+    assert [w["fed_by"] for w in response.json()["results"]] == [
+        "rows",
+        "both",
+        "profiles",
+    ]
+
+    client.force_login(world.users.requester)
+    page = client.get(reverse("monitoring:dashboard", args=[world.deployment.pk]))
+    text = page.content.decode()
+    assert (
+        "Windows fed (3): 1 by rows, 1 by window profiles, "
+        "1 by rows and window profiles." in text
+    )
+    # The statistics shown are the latest checked window's: fed by profiles.
+    assert "fed by window profiles</h3>" in text
