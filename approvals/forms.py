@@ -18,6 +18,7 @@ from approvals.models import (
     WebhookEndpoint,
 )
 from approvals.notifications import EVENTS
+from approvals.prompt_gates import PROMPT_GATE_IDS
 from approvals.services import strategy_errors
 from approvals.webhooks import host_refusal
 from kernel.roles import REVIEWER, RISK_OFFICER
@@ -166,6 +167,14 @@ APPROVING_ROLES = (REVIEWER, RISK_OFFICER)
 
 class ApprovalPolicyAdminForm(forms.ModelForm):
     required_approvals = forms.IntegerField(min_value=1, max_value=10)
+    llm_regression_tolerance = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        initial=0.02,
+        help_text="Prompts: how much worse than the live version each declared "
+        "metric may be (absolute) before the no-regression gate fails.",
+    )
     approval_valid_days = forms.IntegerField(
         min_value=1, max_value=365, help_text="How long an approval stays valid."
     )
@@ -181,8 +190,12 @@ class ApprovalPolicyAdminForm(forms.ModelForm):
             "requires_staged_rollout",
             "big_change_requires_ab",
             "approval_valid_days",
+            "prompt_gate_items",
+            "llm_regression_tolerance",
         ]
         help_texts = {
+            "prompt_gate_items": "Prompt versions: a JSON list of prompt gate ids. "
+            "Allowed: " + ", ".join(PROMPT_GATE_IDS) + ".",
             "required_roles": 'A JSON list, e.g. ["risk_officer"]. Allowed: '
             + ", ".join(APPROVING_ROLES)
             + ".",
@@ -209,6 +222,24 @@ class ApprovalPolicyAdminForm(forms.ModelForm):
 
     def clean_gate_items(self):
         return self._string_list("gate_items", GATE_ITEM_IDS)
+
+    def _kept(self, field: str, value):
+        """A prompt setting the form did not send stays as it was."""
+        if field not in self.data:
+            return getattr(self.instance, field)
+        return value
+
+    def clean_prompt_gate_items(self):
+        if "prompt_gate_items" not in self.data:
+            return list(self.instance.prompt_gate_items)
+        return self._string_list("prompt_gate_items", PROMPT_GATE_IDS)
+
+    def clean_llm_regression_tolerance(self):
+        value = self._kept(
+            "llm_regression_tolerance",
+            self.cleaned_data.get("llm_regression_tolerance"),
+        )
+        return 0.02 if value is None else value
 
     def clean(self):
         cleaned = super().clean()

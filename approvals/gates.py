@@ -20,6 +20,12 @@ from approvals.models import (
     ValidationOutcome,
     ValidationReport,
 )
+from approvals.prompt_gates import (
+    MODEL_ONLY_ITEMS,
+    is_prompt,
+    not_for_prompts,
+    prompt_gates,
+)
 from kernel.guards import is_digits
 from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
 from models_registry.models import Evaluation, ModelVersion, Split
@@ -242,13 +248,21 @@ def evaluate_gates(
     """Every gate with its status and reason; a gate fails with status "fail"."""
     gates = []
     if kind != RequestKind.RETRAIN:
+        prompt = is_prompt(version)
         checklist = {item.id: item for item in checklist_of(version)}
         for item_id in policy.gate_items:
             if item_id == INDEPENDENT_VALIDATION:
                 gates.append(_independent_validation(version))
             elif item_id in checklist:
                 item = checklist[item_id]
-                gates.append(_gate(item.id, item.title, item.status, item.reason))
+                if prompt and item_id in MODEL_ONLY_ITEMS:
+                    gates.append(not_for_prompts(item.id, item.title))
+                else:
+                    gates.append(_gate(item.id, item.title, item.status, item.reason))
+        if prompt:
+            gates.extend(
+                prompt_gates(version=version, environment=environment, policy=policy)
+            )
         gates.append(_previous_environment(version, environment))
         gates.append(_staged_rollout(version, environment, policy, strategy, kind))
         gates.append(_big_change(version, environment, policy, strategy))

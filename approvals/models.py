@@ -51,6 +51,13 @@ class ApprovalPolicy(models.Model):
     # must go out as an A/B test.
     big_change_requires_ab = models.BooleanField(default=False)
     approval_valid_days = models.PositiveSmallIntegerField(default=14)
+    # Prompt versions: the prompt gates (approvals.prompt_gates) that block
+    # approval when failing; the trained-model items of gate_items do not
+    # apply to them.
+    prompt_gate_items = models.JSONField(default=list, blank=True)
+    # How much worse than the live version a prompt's declared metric may be
+    # (absolute, on each metric) before the "no regression" gate fails.
+    llm_regression_tolerance = models.FloatField(default=0.02)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -65,6 +72,11 @@ class ApprovalPolicy(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(approval_valid_days__gte=1), name="policy_validity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(llm_regression_tolerance__gte=0)
+                & Q(llm_regression_tolerance__lte=1),
+                name="policy_llm_tolerance_range",
             ),
         ]
 

@@ -148,6 +148,10 @@ class PolicySnapshotOutput(serializers.Serializer):
     requires_staged_rollout = serializers.BooleanField()
     big_change_requires_ab = serializers.BooleanField()
     approval_valid_days = serializers.IntegerField()
+    prompt_gate_items = serializers.ListField(
+        child=serializers.CharField(), required=False
+    )
+    llm_regression_tolerance = serializers.FloatField(required=False)
 
 
 class RequestVersionOutput(serializers.Serializer):

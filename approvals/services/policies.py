@@ -22,6 +22,8 @@ def policy_snapshot(policy: ApprovalPolicy) -> dict[str, Any]:
         "requires_staged_rollout": policy.requires_staged_rollout,
         "big_change_requires_ab": policy.big_change_requires_ab,
         "approval_valid_days": policy.approval_valid_days,
+        "prompt_gate_items": list(policy.prompt_gate_items),
+        "llm_regression_tolerance": policy.llm_regression_tolerance,
     }
 
 

@@ -18,6 +18,7 @@ from approvals.forms import (
     DeploymentRequestForm,
 )
 from approvals.views.common import GATE_LABELS, role_labels
+from approvals.views.prompt_requests import prompt_context
 from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
 from kernel.guards import is_digits
@@ -70,9 +71,9 @@ def _gate_rows(gates: list[dict]) -> list[dict]:
     ]
 
 
-def _metric_rows(detail) -> list[dict]:
+def _metric_rows(metrics) -> list[dict]:
     rows = []
-    for metric in detail.metrics:
+    for metric in metrics:
         verdict = ""
         if metric.delta is not None and metric.direction in ("higher", "lower"):
             if metric.delta == 0:
@@ -148,7 +149,7 @@ def _request_context(
         "gates": _gate_rows(item.gate_results),
         "failing_count": sum(1 for gate in item.gate_results if gate["status"] == FAIL),
         "final_gates": _gate_rows(item.final_gate_results),
-        "metric_rows": _metric_rows(detail),
+        "metric_rows": _metric_rows(detail.metrics),
         "fairness": _fairness_table(detail),
         "card_sections": [
             {"label": CARD_LABELS[field], "text": getattr(card, field)}
@@ -164,6 +165,11 @@ def _request_context(
         "gate_error": _gate_error(gate_error),
         "may_validate": approvals_access.may_validate(request.user, version),
     }
+    prompt = prompt_context(detail)
+    if prompt is not None:
+        prompt["metric_rows"] = _metric_rows(prompt.pop("comparisons"))
+        context["prompt"] = prompt
+        context["card_sections"] = prompt.pop("card_sections")
     # The panel beside the summary: the forms, or why a decision was refused.
     context["decision_panel"] = bool(
         detail.can_decide or detail.can_cancel or gate_error

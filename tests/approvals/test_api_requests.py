@@ -106,6 +106,12 @@ def test_submits_a_request_with_its_gates_and_policy(
             "requires_staged_rollout": False,
             "big_change_requires_ab": False,
             "approval_valid_days": 30,
+            "prompt_gate_items": [
+                "llm_eval_met",
+                "llm_safety_eval",
+                "prompt_eval_not_tuned",
+            ],
+            "llm_regression_tolerance": 0.02,
         },
         "gates": request.gate_results,
         "final_gates": [],
