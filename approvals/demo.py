@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 
 from approvals import services
 from approvals.models import DeploymentRequest, Environment
+from kernel.errors import ServiceError
+from models_registry.demo_llm_evals import PROMPT, seed_llm_evaluations_demo
 from models_registry.models import ModelVersion
 
 
@@ -28,6 +30,63 @@ SUMMARY = [
 
 
 def seed_approvals_demo() -> list[str]:
+    return _seed_models_demo() + seed_prompt_approvals_demo()
+
+
+def seed_prompt_approvals_demo() -> list[str]:
+    """support-assistant: its evaluations imported, v1 live in production
+    (staging, a production canary, promoted, each approved by rey and rio),
+    v3 waiting for approval in staging with a failing safety gate. Skipped
+    when the prompt is not in the demo or already has requests."""
+    lines = seed_llm_evaluations_demo()
+    versions = {
+        v.version: v
+        for v in ModelVersion.objects.filter(model__name=PROMPT).select_related("model")
+    }
+    if 1 not in versions or 3 not in versions:
+        return lines
+    if DeploymentRequest.objects.filter(version__model__name=PROMPT).exists():
+        return [*lines, PROMPT_SUMMARY]
+    users = {user.username: user for user in get_user_model().objects.all()}
+    dana, rey, rio = (users[name] for name in ("dana", "rey", "rio"))
+    staging = Environment.objects.get(name="staging")
+    production = Environment.objects.get(name="production")
+
+    def submit(version, environment, strategy, why, **extra):
+        return services.deployment_request_submit(
+            actor=dana,
+            version=version,
+            environment=environment,
+            strategy=strategy,
+            justification=why,
+            **extra,
+        )
+
+    try:
+        _decide(rey, submit(versions[1], staging, "full", "First assistant prompt."))
+        canary = submit(
+            versions[1], production, "canary", "Canary at 5%.", traffic_percent=5
+        )
+        _decide(rey, canary)
+        _decide(rio, canary)
+        promote = submit(
+            versions[1], production, "full", "Canary answers well.", kind="promote"
+        )
+        _decide(rey, promote)
+        _decide(rio, promote)
+    except ServiceError as error:
+        return [*lines, f"  prompt approvals: v1 not deployed ({error.message})"]
+    submit(versions[3], staging, "full", "Warmer tone, shorter answers.")
+    return [*lines, PROMPT_SUMMARY]
+
+
+PROMPT_SUMMARY = (
+    f"  prompt approvals: {PROMPT} v1 live in production, v3 pending in staging "
+    "with a failing safety gate"
+)
+
+
+def _seed_models_demo() -> list[str]:
     if DeploymentRequest.objects.filter(
         version__model__name__in=["credit-scoring", "home-feed-ranker"]
     ).exists():

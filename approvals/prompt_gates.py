@@ -95,10 +95,12 @@ def _meets(value: float, target: dict) -> bool:
 
 
 def latest_metrics(evaluations) -> dict[str, float]:
-    """Each metric's value in the newest evaluation that carries it
-    (``evaluations`` newest first)."""
+    """Each metric's value in the newest quality evaluation that carries it
+    (``evaluations`` newest first); safety runs count only when there is no
+    quality run (an attack suite's scores say nothing of everyday quality)."""
+    quality = [e for e in evaluations if not e.is_safety] or evaluations
     values: dict[str, float] = {}
-    for evaluation in evaluations:
+    for evaluation in quality:
         for name, value in evaluation.metrics.items():
             values.setdefault(name, value)
     return values

@@ -116,6 +116,8 @@ def test_safety_evaluation_needed_from_medium_risk(cast):
         "fail",
         "accuracy 0.5, needs ≥ 0.7.",
     )
+    # An attack suite's scores do not count as the everyday quality.
+    assert gates_of(version)["llm_eval_met"]["status"] == "pass"
     evaluate(cast, version, is_safety=True, accuracy=0.95)
     assert gates_of(version)["llm_safety_eval"]["status"] == "pass"
 
