@@ -3,10 +3,11 @@
 from django import forms
 
 from models_registry.models import (
-    CARD_FIELDS,
+    PROMPT_CARD_LABELS,
     DecisionDomain,
     RiskClass,
     VersionStatus,
+    card_fields,
 )
 
 CARD_LABELS = {
@@ -35,12 +36,34 @@ CARD_HELP = {
     "recommendations": "How to use the output well.",
 }
 
+PROMPT_CARD_HELP = {
+    "intended_use": "What the prompt is for: the product, the users, the task.",
+    "out_of_scope_uses": "Requests the prompt must not serve.",
+    "limitations": "Where it is known to fail: hallucinations, languages, "
+    "inputs that derail it.",
+    "ethical_considerations": "Guardrails, refusals, red-team findings and how "
+    "harmful output is caught.",
+}
+
+
+def card_labels(kind: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The card's labels and help texts for an entry of this kind."""
+    if kind == "prompt":
+        return PROMPT_CARD_LABELS, PROMPT_CARD_HELP
+    return CARD_LABELS, CARD_HELP
+
+
 _ANY = [("", "Any")]
 
 
 class ModelFilterForm(forms.Form):
     """The GET filters of the model list. Team choices are the visible teams."""
 
+    kind = forms.ChoiceField(
+        required=False,
+        label="Show",
+        choices=[("", "Models"), ("prompt", "Prompts"), ("all", "Models and prompts")],
+    )
     search = forms.CharField(
         required=False,
         max_length=100,
@@ -88,28 +111,31 @@ class RiskClassChangeForm(forms.Form):
 
 
 class ModelCardForm(forms.Form):
-    """The nine sections of a model card, and the revision the editor started
-    from, so that an edit made meanwhile by someone else is not overwritten."""
+    """The sections of a model card (nine; a prompt card's four), and the
+    revision the editor started from, so that an edit made meanwhile by someone
+    else is not overwritten."""
 
     base_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, kind: str = "model", **kwargs):
         super().__init__(*args, **kwargs)
-        for name in CARD_FIELDS:
+        self.names = card_fields(kind)
+        labels, helps = card_labels(kind)
+        for name in self.names:
             self.fields[name] = forms.CharField(
                 required=False,
                 max_length=20_000,
-                label=CARD_LABELS[name],
-                help_text=CARD_HELP[name],
+                label=labels[name],
+                help_text=helps[name],
                 widget=forms.Textarea(attrs={"rows": 4}),
             )
 
     def card_fields(self):
-        return [self[name] for name in CARD_FIELDS]
+        return [self[name] for name in self.names]
 
     def sections(self) -> dict[str, str]:
         # Textarea submissions carry \r\n; store the text as people typed it.
         return {
             name: self.cleaned_data[name].replace("\r\n", "\n").strip()
-            for name in CARD_FIELDS
+            for name in self.names
         }

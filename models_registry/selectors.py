@@ -47,11 +47,15 @@ def model_list(
     """Models the actor may see, with their team and (``with_counts``, for the
     pages) their version count.
 
-    Filters: ``risk_class``, ``domain``, ``team`` (slug), ``serving_mode``,
-    ``status`` (has a version in that status), ``search`` (name, title).
+    Filters: ``kind`` (``model``, the default, ``prompt`` or ``all``),
+    ``risk_class``, ``domain``, ``team`` (slug), ``serving_mode``, ``status``
+    (has a version in that status), ``search`` (name, title).
     """
     filters = filters or {}
     models = access.models_for(actor).select_related("team")
+    kind = filters.get("kind") or "model"
+    if kind != "all":
+        models = models.filter(kind=kind)
     for field in ("risk_class", "domain", "serving_mode"):
         if filters.get(field):
             models = models.filter(**{field: filters[field]})
@@ -433,3 +437,39 @@ def prompt_version_content(version: ModelVersion) -> str:
     text as written, a chat as "System:" / "User:" blocks, never JSON."""
     view = prompt_view(version)
     return view.text if view else ""
+
+
+@dataclass(frozen=True)
+class PromptDiff:
+    """A prompt version's text against another version's (difflib lines)."""
+
+    other: ModelVersion
+    lines: list
+    is_same: bool
+
+
+def prompt_diff(version: ModelVersion, other: ModelVersion | None) -> PromptDiff | None:
+    """The diff of ``version``'s template and settings against ``other``'s
+    (None without another prompt version to compare with)."""
+    from models_registry.prompt_text import text_diff
+
+    mine = prompt_view(version)
+    theirs = prompt_view(other) if other is not None else None
+    if mine is None or theirs is None:
+        return None
+    return PromptDiff(
+        other=other,
+        lines=text_diff(theirs.full_text, mine.full_text),
+        is_same=theirs.content_hash == mine.content_hash,
+    )
+
+
+def prompt_previous(version: ModelVersion) -> ModelVersion | None:
+    """The prompt version numbered just before this one (one query)."""
+    if version.version <= 1:
+        return None
+    return (
+        ModelVersion.objects.select_related("prompt")
+        .filter(model_id=version.model_id, version=version.version - 1)
+        .first()
+    )

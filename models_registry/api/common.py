@@ -107,6 +107,7 @@ def model_output(model) -> dict[str, Any]:
     """ModelOutput's answer."""
     return {
         "name": model.name,
+        "kind": model.kind,
         "title": model.title,
         "description": model.description,
         "team": model.team.slug,

@@ -32,6 +32,7 @@ MODEL_CREATE = {
 
 MODEL = {
     **MODEL_CREATE,
+    "kind": "model",
     "latest_version": 3,
     "created_at": WHEN,
     "updated_at": WHEN,

@@ -228,7 +228,19 @@ class DatasetCreateInput(InputSerializer):
     )
 
 
+KIND_FILTER_CHOICES = [
+    ("model", "Models"),
+    ("prompt", "Prompts"),
+    ("all", "Models and prompts"),
+]
+
+
 class ModelFilters(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=KIND_FILTER_CHOICES,
+        required=False,
+        help_text="Models (the default), prompts, or all entries.",
+    )
     risk_class = serializers.ChoiceField(choices=RiskClass.choices, required=False)
     domain = serializers.ChoiceField(choices=DecisionDomain.choices, required=False)
     serving_mode = serializers.ChoiceField(choices=ServingMode.choices, required=False)

@@ -11,6 +11,7 @@ from models_registry.fairness import fairness_disparities
 
 class ModelOutput(serializers.Serializer):
     name = serializers.SlugField()
+    kind = serializers.CharField(help_text="model or prompt.")
     title = serializers.CharField()
     description = serializers.CharField()
     team = serializers.SlugField(source="team.slug")

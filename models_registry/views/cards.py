@@ -12,13 +12,13 @@ from kernel.pages import add_service_errors, service_errors_as_http
 from models_registry import access, selectors, services
 from models_registry.errors import CardFrozen, CardRevisionConflict
 from models_registry.forms import (
-    CARD_LABELS,
     ModelCardForm,
+    card_labels,
 )
 from models_registry.models import (
-    CARD_FIELDS,
     ModelCard,
     ModelCardRevision,
+    card_fields,
 )
 
 
@@ -40,10 +40,12 @@ def card_edit(request, name: str, number: int):
     if request.method == "GET":
         if version.is_card_frozen:
             return render(request, "models_registry/card_edit.html", context)
-        context["form"] = ModelCardForm(initial=_card_initial(card))
+        context["form"] = ModelCardForm(
+            initial=_card_initial(card), kind=version.model.kind
+        )
         return render(request, "models_registry/card_edit.html", context)
 
-    form = ModelCardForm(request.POST)
+    form = ModelCardForm(request.POST, kind=version.model.kind)
     context["form"] = form
     if not form.is_valid():
         if version.is_card_frozen:
@@ -108,15 +110,16 @@ def card_history(request, name: str, number: int):
     )
     entries = []
     previous: dict[str, str] = {}
+    labels, _ = card_labels(version.model.kind)
     for revision in revisions:
         content = revision.content
         changes = [
             {
-                "label": CARD_LABELS.get(field, field),
+                "label": labels.get(field, field),
                 "before": previous.get(field, ""),
                 "after": content.get(field, ""),
             }
-            for field in CARD_FIELDS
+            for field in card_fields(version.model.kind)
             if previous.get(field, "") != content.get(field, "")
         ]
         entries.append({"revision": revision, "changes": changes})

@@ -13,8 +13,10 @@ from models_registry.forms import (
     CARD_LABELS,
 )
 from models_registry.models import (
-    CARD_FIELDS,
+    PROMPT_CARD_LABELS,
+    EntryKind,
     Evaluation,
+    card_fields,
 )
 
 STATUS_LABELS = {PASS: "Passes", FAIL: "Fails", NOT_APPLICABLE: "Not applicable"}
@@ -154,17 +156,26 @@ def version_detail(request, name: str, number: int):
         .values_list("pk", flat=True)
     )
     card = detail.card
+    is_prompt = version.model.kind == EntryKind.PROMPT
+    labels = PROMPT_CARD_LABELS if is_prompt else CARD_LABELS
     context = {
         "model": version.model,
         "version": version,
         "detail": detail,
         "card": card,
         "card_sections": [
-            {"label": CARD_LABELS[field], "text": getattr(card, field)}
-            for field in CARD_FIELDS
+            {"label": labels[field], "text": getattr(card, field)}
+            for field in card_fields(version.model.kind)
         ]
         if card
         else [],
+        "is_prompt": is_prompt,
+        "prompt": selectors.prompt_view(version) if is_prompt else None,
+        "previous_diff": selectors.prompt_diff(
+            version, selectors.prompt_previous(version)
+        )
+        if is_prompt
+        else None,
         "may_edit_card": not version.is_card_frozen
         and access.has_model_permission(request.user, version.model, access.CHANGE),
         "tags": sorted(version.tags.items()),

@@ -38,6 +38,7 @@ def test_data_scientist_registers_a_model(data_scientist, team):
     assert updated_at
     assert data == {
         "name": "churn",
+        "kind": "model",
         "title": "Churn",
         "description": "Who leaves next quarter.",
         "team": "credit-risk",
