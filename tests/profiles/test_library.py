@@ -4,7 +4,10 @@ tolerance, the wire document (JSON and binary) and the validation of a
 received profile."""
 
 import json
+import os
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -238,3 +241,22 @@ def test_a_table_without_timestamps_or_with_wrong_types_is_refused(spec):
             ),
             spec,
         )
+
+
+def test_the_library_imports_no_django_and_no_portal_code():
+    code = (
+        "import sys, gatehouse_client.profile\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'django', 'rest_framework', 'kernel', 'monitoring', 'portal'})\n"
+        "print(bad)"
+    )
+    env = {key: value for key, value in os.environ.items() if "DJANGO" not in key}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd="/",
+    )
+    assert result.stdout.strip() == "[]"

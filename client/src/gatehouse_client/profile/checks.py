@@ -109,8 +109,7 @@ def read_profile(
         if value is not None and not _finite_number(value):
             errors.add(path, f"{key} must be a finite number (not NaN or infinite).")
             return None
-    offsets = raw.get("offsets")
-    if not isinstance(offsets, list) or not all(_finite_number(v) for v in offsets):
+    if not _finite_numbers(raw.get("offsets")):
         errors.add(path, "offsets must be a list of finite numbers.")
         return None
     try:
@@ -285,6 +284,18 @@ def _finite_number(value: Any) -> bool:
     try:
         return math.isfinite(value)
     except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _finite_numbers(values: Any) -> bool:
+    """A list of finite numbers (vectorised: profiles hold thousands)."""
+    if not isinstance(values, list):
+        return False
+    if not all(type(value) is float or type(value) is int for value in values):
+        return False
+    try:
+        return bool(np.isfinite(np.asarray(values, dtype=np.float64)).all())
+    except (OverflowError, ValueError, TypeError):
         return False
 
 
