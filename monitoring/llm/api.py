@@ -73,7 +73,6 @@ CALLS_EXAMPLE = {
         {
             "timestamp": "2026-01-31T10:00:01Z",
             "call_id": "c-8812",
-            "prompt_version": 2,
             "model": "openai:gpt-4.1",
             "input_tokens": 812,
             "output_tokens": 164,
