@@ -205,6 +205,11 @@ BAD = {
     "unknown feature": (lambda w: w["features"].update(age={}), "features.age"),
     "score on other bins": (lambda w: w["score"].update(bins_id="y"), "score"),
     "outcomes disagree": (lambda w: w["outcomes"].update(tp=10**6), "outcomes"),
+    "segment part over whole": (
+        lambda w: w["segments"]["sex"]["female"].update(positive=10**6),
+        "segments.sex.female",
+    ),
+    "scored without sums": (lambda w: w["outcomes"].pop("brier_sum"), "outcomes"),
     "unknown field": (lambda w: w.update(extra=1), "extra"),
     "rows a text": (lambda w: w.update(rows="12"), "rows"),
 }

@@ -174,6 +174,12 @@ def check_outcomes(raw: Any, task: str, path: str, errors: FieldErrors):
             errors.add(path, "tp + fp + fn + tn must equal n.")
             return None
         scored = raw.get("scored", 0)
+        scoring = ("brier_sum", "positive_scores", "negative_scores")
+        if scored and any(key not in raw for key in scoring):
+            errors.add(
+                path, "scored needs brier_sum, positive_scores, negative_scores."
+            )
+            return None
         binned = sum(raw.get("positive_scores", [])) + sum(
             raw.get("negative_scores", [])
         )
@@ -216,6 +222,8 @@ def check_segments(raw: Any, attributes, path: str, errors: FieldErrors):
                         errors.add(f"{at}.{key}", "Must be a finite number >= 0.")
                 else:
                     errors.add(f"{at}.{str(key)[:50]}", "Unknown count.")
+            if not errors.fields.get(at) and _over(entry):
+                errors.add(at, "A part exceeds its whole (e.g. positive > count).")
     return dict(raw) if len(errors.fields) == before else None
 
 
@@ -245,6 +253,26 @@ def check_kpis(raw: Any, path: str, errors: FieldErrors):
 
 
 # -- small readers -----------------------------------------------------------------
+
+
+# (part, whole) pairs of a segment group's counts, as the fairness rates read them.
+_PARTS = (
+    ("positive", "count"),
+    ("labelled", "count"),
+    ("correct", "labelled"),
+    ("label_positive", "labelled"),
+    ("true_positive", "label_positive"),
+)
+
+
+def _over(entry: dict) -> bool:
+    return any(
+        isinstance(entry.get(part), int)
+        and isinstance(entry.get(whole), int)
+        and entry[part] > entry[whole]
+        for part, whole in _PARTS
+        if part in entry and whole in entry
+    )
 
 
 def _is_profile(raw: Any, kind: str, path: str, errors: FieldErrors) -> bool:
