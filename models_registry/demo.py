@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from kernel.models import Team
 from models_registry import services
+from models_registry.demo_prompts import seed_prompt_demo
 from models_registry.models import RegisteredModel
 
 
@@ -335,4 +336,5 @@ def seed_registry_demo() -> list[str]:
     return [
         f"  models:  credit-scoring (high risk, {model.versions.count()} versions), "
         f"home-feed-ranker (low risk, {recs.versions.count()} versions)",
+        *seed_prompt_demo(actor=dana, team=credit),
     ]
