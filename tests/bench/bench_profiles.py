@@ -49,6 +49,9 @@ FILE_ROWS = 1_000_000
 START = np.datetime64("2026-01-01T00:00:00", "us")
 MERCHANTS = [f"m{index:03d}" for index in range(300)]
 COUNTRIES = [f"c{index:02d}" for index in range(60)]
+# Arrow reads ahead 4 files x 16 batches by default: gigabytes with 1M-row
+# batches. One batch ahead keeps memory at about two batches.
+READAHEAD = {"fragment_readahead": 1, "batch_readahead": 1}
 
 
 # -- data ------------------------------------------------------------------------
@@ -218,7 +221,10 @@ def run_pandas(data: Path, batch_rows: int) -> dict:
     with PeakMemory() as memory:
         started = time.perf_counter()
         windows = []
-        for batch in dataset.to_batches(columns=columns, batch_size=batch_rows):
+        batches = dataset.to_batches(
+            columns=columns, batch_size=batch_rows, **READAHEAD
+        )
+        for batch in batches:
             windows = merge_windows(
                 [*windows, *profile_pandas(batch.to_pandas(), spec)]
             )
@@ -271,7 +277,8 @@ data, batch_rows, columns = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","
 dataset = ds.dataset(data, format="parquet", partitioning="hive")
 started = time.perf_counter()
 view, rows = None, 0
-for batch in dataset.to_batches(columns=columns, batch_size=batch_rows):
+for batch in dataset.to_batches(columns=columns, batch_size=batch_rows,
+                                fragment_readahead=1, batch_readahead=1):
     frame = batch.to_pandas()
     rows += len(frame)
     profile = why.log(pandas=frame).profile().view()
