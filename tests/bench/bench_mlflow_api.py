@@ -581,6 +581,73 @@ def summary(args, results: dict) -> None:
     )
 
 
+def start_servers(args, portal_url: str, store_url: str, logs: Path, processes: list):
+    """Gatehouse and MLflow's server under gunicorn, ``args.workers`` workers
+    each, appended to ``processes``; return their base URLs once both answer."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": portal_url,
+        "SECURE_SSL_REDIRECT": "0",
+        "STATIC_MANIFEST": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    bin_dir = Path(sys.executable).parent
+    gatehouse_port, mlflow_port = free_port(), free_port()
+    worker = (
+        ["--worker-class", "gthread", "--threads", str(args.threads)]
+        if args.worker_class == "gthread"
+        else []
+    )
+    processes.append(
+        start(
+            [
+                str(bin_dir / "gunicorn"),
+                "portal.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{gatehouse_port}",
+                "--workers",
+                str(args.workers),
+                *worker,
+            ],
+            env,
+            logs / "gunicorn.log",
+        )
+    )
+    processes.append(
+        start(
+            [
+                str(bin_dir / "mlflow"),
+                "server",
+                "--backend-store-uri",
+                store_url,
+                "--default-artifact-root",
+                f"file://{logs}/artifacts",
+                "--no-serve-artifacts",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(mlflow_port),
+                "--workers",
+                str(args.workers),
+                # Gunicorn (sync workers) rather than uvicorn: MLflow's
+                # fastest server on these reads.
+                "--gunicorn-opts",
+                "--log-level warning",
+            ],
+            env,
+            logs / "server.log",
+        )
+    )
+    gatehouse = f"http://127.0.0.1:{gatehouse_port}"
+    mlflow = f"http://127.0.0.1:{mlflow_port}"
+    probe = PREFIX + "registered-models/search"
+    wait_until_up(gatehouse + probe, processes[0], logs / "gunicorn.log")
+    wait_until_up(mlflow + probe, processes[1], logs / "server.log")
+    return gatehouse, mlflow
+
+
 def main() -> int:
     args = parse_args()
     if shutil.which("wrk") is None:
@@ -598,67 +665,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-mlflow-"))
     try:
         token = prepare_gatehouse(portal_url)
-        env = {
-            **os.environ,
-            "DATABASE_URL": portal_url,
-            "SECURE_SSL_REDIRECT": "0",
-            "STATIC_MANIFEST": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-        }
-        bin_dir = Path(sys.executable).parent
-        gatehouse_port, mlflow_port = free_port(), free_port()
-        worker = (
-            ["--worker-class", "gthread", "--threads", str(args.threads)]
-            if args.worker_class == "gthread"
-            else []
-        )
-        processes.append(
-            start(
-                [
-                    str(bin_dir / "gunicorn"),
-                    "portal.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{gatehouse_port}",
-                    "--workers",
-                    str(args.workers),
-                    *worker,
-                ],
-                env,
-                logs / "gunicorn.log",
-            )
-        )
-        processes.append(
-            start(
-                [
-                    str(bin_dir / "mlflow"),
-                    "server",
-                    "--backend-store-uri",
-                    store_url,
-                    "--default-artifact-root",
-                    f"file://{logs}/artifacts",
-                    "--no-serve-artifacts",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(mlflow_port),
-                    "--workers",
-                    str(args.workers),
-                    # Gunicorn (sync workers) rather than uvicorn: MLflow's
-                    # fastest server on these reads.
-                    "--gunicorn-opts",
-                    "--log-level warning",
-                ],
-                env,
-                logs / "server.log",
-            )
-        )
-        gatehouse = f"http://127.0.0.1:{gatehouse_port}"
-        mlflow = f"http://127.0.0.1:{mlflow_port}"
-        probe = PREFIX + "registered-models/search"
-        wait_until_up(gatehouse + probe, processes[0], logs / "gunicorn.log")
-        wait_until_up(mlflow + probe, processes[1], logs / "server.log")
+        gatehouse, mlflow = start_servers(args, portal_url, store_url, logs, processes)
         servers = [
             {
                 "name": "Gatehouse",
