@@ -403,3 +403,24 @@ def test_the_windows_api_and_the_dashboard_say_how_each_window_was_fed(
     )
     # The statistics shown are the latest checked window's: fed by profiles.
     assert "fed by window profiles</h3>" in text
+
+
+def test_a_window_opened_under_an_earlier_reference_is_skipped_not_corrupted(
+    referenced, django_capture_on_commit_callbacks
+):
+    world = referenced
+    ingest(world, prediction_rows(10, start=hour_ago(4), prefix="r"), "rows-1")
+    before = _window_state(MonitoringWindow.objects.get())
+    upload_reference(world, reference_rows(300, seed=5))  # a new active reference
+    rows = prediction_rows(8, start=hour_ago(4)) + prediction_rows(
+        8, start=hour_ago(3), prefix="q"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(world.client, _document(world, rows))
+    assert response.status_code == 202, response.json()
+
+    batch = MonitoringBatch.objects.get(kind="profiles")
+    assert batch.result["skipped"] == [hour_ago(4).isoformat()]
+    old, new = MonitoringWindow.objects.order_by("start")
+    assert _window_state(old) == before
+    assert (new.prediction_count, new.profile_rows) == (8, 8)
