@@ -5,8 +5,10 @@ reference sample of its training data, prediction logs with latency and the
 applicant's sex (a fairness attribute), delayed labels, and the approval-rate
 KPI. In the last day ``income`` drifts upward (a new marketing channel), and in
 the last hours latency breaks the 120 ms p99 SLO, so the dashboard shows a
-drifting feature, a latency breach and open alerts. Runs once: skipped when its
-first batch exists.
+drifting feature, a latency breach and open alerts. The last hours also hold
+the applications a broker scores in its own batch job and sends as window
+profiles (built by ``gatehouse_client.profile``, no rows), so those windows are
+fed by rows and profiles both. Runs once: skipped when its first batch exists.
 
 Then a week of LLM calls of the ``support-assistant`` prompt live in production
 (``seed_llm_monitoring_demo``): tokens, cost, latency, judge scores, a few
@@ -21,8 +23,15 @@ import json
 from datetime import timedelta
 
 import numpy as np
+import pyarrow as pa
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from gatehouse_client.profile import (
+    BINARY_MEDIA_TYPE,
+    encode_binary,
+    profile_table,
+    profiles_document,
+)
 
 from approvals.selectors import deployment_live_list
 from monitoring.models import Alert, AlertStatus, MonitoringBatch, MonitoringWindow
@@ -30,6 +39,7 @@ from monitoring.services.aggregation import batch_apply
 from monitoring.services.checks import window_check
 from monitoring.services.config import monitoring_config_set
 from monitoring.services.ingestion import batch_receive, reference_upload
+from monitoring.services.profiles import profile_spec_get, profiles_receive
 
 HOURS = 72
 DRIFT_HOURS = 24
@@ -38,13 +48,17 @@ PER_HOUR = 400
 DECLINE_ABOVE = 0.075
 SEED = 3
 FIRST_BATCH = "demo-predictions-000"
+# The broker's batch channel: window profiles of the last hours.
+PROFILE_HOURS = 6
+PROFILE_PER_HOUR = 1500
 
 
 def _summary(alerts: int) -> list[str]:
     return [
         f"  monitoring: credit-scoring in production: {HOURS} hourly windows, "
         f"income drifting over the last {DRIFT_HOURS} h, p99 latency over the "
-        f"120 ms SLO in the last {SLOW_HOURS} h, {alerts} open alert(s)",
+        f"120 ms SLO in the last {SLOW_HOURS} h, {alerts} open alert(s); the "
+        f"last {PROFILE_HOURS} h also fed by a broker's window profiles",
     ]
 
 
@@ -114,6 +128,7 @@ def _seed_credit_demo() -> list[str]:
         batches += _push_hour(
             dana, model.name, version, rng, hour, start, drifting, slow
         )
+    batches.append(_push_profiles(dana, model.name, version, rng, first))
     for batch in batches:
         batch_apply(batch_id=batch.pk, now=now)
     windows = MonitoringWindow.objects.filter(
@@ -130,6 +145,45 @@ def _open_alerts(model) -> int:
         .exclude(status=AlertStatus.RESOLVED)
         .count()
     )
+
+
+def _push_profiles(actor, name, version, rng, first):
+    """The broker's applications of the last hours, profiled where they were
+    scored and sent as one document of window profiles."""
+    spec = profile_spec_get(
+        actor=actor, model_name=name, environment_name="production", version=version
+    )
+    tables = []
+    for hour in range(max(HOURS - PROFILE_HOURS, 0), HOURS):
+        start = first + timedelta(hours=hour)
+        income, debt_ratio, age, region, sex, score = _applicant(
+            rng, PROFILE_PER_HOUR, income_shift=1.35
+        )
+        seconds = rng.integers(0, 3600, PROFILE_PER_HOUR)
+        times = [start + timedelta(seconds=int(s)) for s in seconds]
+        tables.append(
+            pa.table(
+                {
+                    "timestamp": pa.array(times, pa.timestamp("us", tz="UTC")),
+                    "income": income.round(2),
+                    "debt_ratio": debt_ratio.round(4),
+                    "age": age,
+                    "region": region,
+                    "score": score.round(4),
+                    "prediction": (score >= DECLINE_ABOVE).astype(np.int64),
+                    "sex": sex,
+                }
+            )
+        )
+    windows = profile_table(pa.concat_tables(tables), spec)
+    document = profiles_document(windows, batch_id="demo-profiles-000", spec=spec)
+    return profiles_receive(
+        actor=actor,
+        model_name=name,
+        environment_name="production",
+        body=encode_binary(document),
+        content_type=BINARY_MEDIA_TYPE,
+    ).batch
 
 
 def _push_hour(actor, name, version, rng, hour, start, drifting, slow):
