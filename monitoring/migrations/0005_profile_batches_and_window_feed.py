@@ -4,25 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0004_llm_monitoring'),
+        ("monitoring", "0004_llm_monitoring"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='monitoringwindow',
-            name='profile_rows',
+            model_name="monitoringwindow",
+            name="profile_rows",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='monitoringbatch',
-            name='format',
-            field=models.CharField(choices=[('json_rows', 'JSON, one object per row'), ('json_columns', 'JSON, one array per column'), ('parquet', 'Apache Parquet'), ('profile_json', 'Profile document, JSON'), ('profile_bin', 'Profile document, binary')], max_length=12),
+            model_name="monitoringbatch",
+            name="format",
+            field=models.CharField(
+                choices=[
+                    ("json_rows", "JSON, one object per row"),
+                    ("json_columns", "JSON, one array per column"),
+                    ("parquet", "Apache Parquet"),
+                    ("profile_json", "Profile document, JSON"),
+                    ("profile_bin", "Profile document, binary"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='monitoringbatch',
-            name='kind',
-            field=models.CharField(choices=[('predictions', 'Prediction logs'), ('labels', 'Delayed labels'), ('metrics', 'Business metrics'), ('profiles', 'Window profiles'), ('llm_calls', 'LLM calls')], max_length=12),
+            model_name="monitoringbatch",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("predictions", "Prediction logs"),
+                    ("labels", "Delayed labels"),
+                    ("metrics", "Business metrics"),
+                    ("profiles", "Window profiles"),
+                    ("llm_calls", "LLM calls"),
+                ],
+                max_length=12,
+            ),
         ),
     ]
