@@ -29,6 +29,7 @@ from models_registry.models import (
 )
 from models_registry.services.preconditions import (
     FieldErrors,
+    lock_model,
     require_model_permission,
 )
 
@@ -46,17 +47,17 @@ def _eval_snapshot(*, actor, version, imported, dataset_name: str) -> DatasetSna
     transaction)."""
     sha256 = cases_sha256(imported.cases)
     team = version.model.team
-    snapshot = DatasetSnapshot.objects.filter(team=team, sha256=sha256).first()
-    if snapshot is None:
-        snapshot = DatasetSnapshot.objects.create(
-            team=team,
-            name=(dataset_name or f"{version.model.name} eval cases")[:200],
-            uri=f"gatehouse://eval-cases/{sha256}",
-            sha256=sha256,
-            row_count=len(imported.cases),
-            schema=CASE_SCHEMA,
-            created_by=actor,
-        )
+    snapshot, _ = DatasetSnapshot.objects.get_or_create(
+        team=team,
+        sha256=sha256,
+        defaults={
+            "name": (dataset_name or f"{version.model.name} eval cases")[:200],
+            "uri": f"gatehouse://eval-cases/{sha256}",
+            "row_count": len(imported.cases),
+            "schema": CASE_SCHEMA,
+            "created_by": actor,
+        },
+    )
     return snapshot
 
 
@@ -100,6 +101,9 @@ def llm_evaluation_import(
     source_sha256 = sha256_of({"format": source_format, "document": document})
     safety = bool(imported.is_safety) if is_safety is None else is_safety
     with transaction.atomic():
+        # The entry's row lock (the registry's first lock) serialises imports
+        # of its versions: the same document imported twice at once is one.
+        lock_model(version.model)
         existing = LlmEvaluation.objects.filter(
             version=version, source_sha256=source_sha256
         ).first()
