@@ -166,6 +166,8 @@ def check_with_the_client(servers: list[dict]) -> None:
         token = server["headers"].get("Authorization", "").removeprefix("Bearer ")
         if token:
             os.environ["MLFLOW_TRACKING_TOKEN"] = token
+        # Tracking too: otherwise the client makes a local mlflow.db.
+        mlflow.set_tracking_uri(server["url"])
         mlflow.set_registry_uri(server["url"])
         prompt = mlflow.genai.load_prompt(
             "prompts:/prompt-000@production", cache_ttl_seconds=0
