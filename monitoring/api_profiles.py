@@ -24,6 +24,9 @@ from monitoring.api import request_body as _request_body
 from monitoring.serializers import BatchAccepted
 from monitoring.services.profiles import profile_spec_get, profiles_receive
 
+UNSUPPORTED = error_response(
+    f"Send application/json or {BINARY_MEDIA_TYPE}; nothing was stored."
+)
 NO_REFERENCE = error_response(
     "The version has no reference yet (no bins to profile on), or the batch id "
     "was used for other content."
@@ -128,6 +131,7 @@ class ProfileIngest(MonitoringApiView):
             404: NOT_FOUND,
             409: CONFLICT,
             413: TOO_LARGE,
+            415: UNSUPPORTED,
         },
         examples=[
             OpenApiExample("Profiles", value=PROFILES_EXAMPLE, request_only=True),

@@ -116,17 +116,20 @@ def _document(body: bytes, content_type: str) -> tuple[dict, str]:
 def _check_hours(windows: list[WindowProfile], now: datetime) -> None:
     latest = now + timedelta(seconds=settings.MONITORING_MAX_CLOCK_SKEW_SECONDS)
     earliest = now - timedelta(days=settings.MONITORING_MAX_AGE_DAYS)
-    fields = {}
+    problems = []
     for window in windows:
+        start = window.start.strftime("%Y-%m-%dT%H:00:00Z")
         if window.start > latest:
-            fields[window.start.isoformat()] = ["In the future."]
+            problems.append(f"{start}: in the future.")
         elif window.start + timedelta(hours=1) <= earliest:
-            fields[window.start.isoformat()] = [
-                f"Older than {settings.MONITORING_MAX_AGE_DAYS} days "
+            problems.append(
+                f"{start}: older than {settings.MONITORING_MAX_AGE_DAYS} days "
                 "(MONITORING_MAX_AGE_DAYS)."
-            ]
-    if fields:
-        raise BatchInvalid("The profile document was refused.", fields=fields)
+            )
+    if problems:
+        raise BatchInvalid(
+            "The profile document was refused.", fields={"windows": problems[:10]}
+        )
 
 
 def profiles_receive(

@@ -308,6 +308,14 @@ BAD = {
         "windows[0].segments.age",
     ),
     "other reference": (lambda d: d.update(reference=-1), "reference"),
+    "too old": (
+        lambda d: _first_window(d).update(start="2020-01-01T00:00:00Z"),
+        "windows",
+    ),
+    "in the future": (
+        lambda d: _first_window(d).update(start="2999-01-01T00:00:00Z"),
+        "windows",
+    ),
     "no windows": (lambda d: d.update(windows=[]), "windows"),
 }
 
