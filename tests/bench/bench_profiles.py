@@ -192,14 +192,45 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system, reaped children included) of a process tree."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            stats[int(entry)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    ticks, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        fields = stats.get(current)
+        if fields:
+            ticks += sum(int(value) for value in fields[11:15])
+        stack += children.get(current, [])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def report(
-    name: str, rows: int, seconds: float, peak: int, windows, extra: str = ""
+    name: str,
+    rows: int,
+    seconds: float,
+    peak: int,
+    windows,
+    extra: str = "",
+    cpu: float | None = None,
 ) -> dict:
     result = {
         "engine": name,
         "rows": rows,
         "seconds": round(seconds, 2),
         "rows_per_second": round(rows / seconds),
+        "cpu_seconds": None if cpu is None else round(cpu, 1),
+        "rows_per_cpu_second": None if not cpu else round(rows / cpu),
         "peak_memory_mb": round(peak / 2**20),
         "windows": len(windows) if windows is not None else None,
     }
@@ -219,7 +250,7 @@ def run_pandas(data: Path, batch_rows: int) -> dict:
     dataset = ds.dataset(data, format="parquet", partitioning="hive")
     columns = ["timestamp", "score", "latency_ms", *NUMERIC, *CATEGORICAL]
     with PeakMemory() as memory:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         windows = []
         batches = dataset.to_batches(
             columns=columns, batch_size=batch_rows, **READAHEAD
@@ -229,9 +260,16 @@ def run_pandas(data: Path, batch_rows: int) -> dict:
                 [*windows, *profile_pandas(batch.to_pandas(), spec)]
             )
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
     assert sum(window.rows for window in windows) == rows
     return report(
-        "pandas", rows, seconds, memory.peak, windows, f"chunks of {batch_rows:,}"
+        "pandas",
+        rows,
+        seconds,
+        memory.peak,
+        windows,
+        f"chunks of {batch_rows:,}",
+        cpu=cpu,
     )
 
 
@@ -254,9 +292,11 @@ def run_spark(data: Path, cores: int) -> dict:
         )
         spark.sparkContext.setLogLevel("ERROR")
         session_seconds = time.perf_counter() - started
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), tree_cpu(os.getpid())
         windows = profile_spark(spark.read.parquet(str(data)), spec)
         seconds = time.perf_counter() - started
+        # The JVM and Spark's Python workers are this process's descendants.
+        cpu = tree_cpu(os.getpid()) - cpu
         spark.stop()
     assert sum(window.rows for window in windows) == rows
     return report(
@@ -266,6 +306,7 @@ def run_spark(data: Path, cores: int) -> dict:
         memory.peak,
         windows,
         f"session start {session_seconds:.1f} s not counted",
+        cpu=cpu,
     )
 
 
@@ -275,7 +316,7 @@ import pyarrow.dataset as ds
 import whylogs as why
 data, batch_rows, columns = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
 dataset = ds.dataset(data, format="parquet", partitioning="hive")
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 view, rows = None, 0
 for batch in dataset.to_batches(columns=columns, batch_size=batch_rows,
                                 fragment_readahead=1, batch_readahead=1):
@@ -283,8 +324,8 @@ for batch in dataset.to_batches(columns=columns, batch_size=batch_rows,
     rows += len(frame)
     profile = why.log(pandas=frame).profile().view()
     view = profile if view is None else view.merge(profile)
-seconds = time.perf_counter() - started
-print(json.dumps({"rows": rows, "seconds": seconds,
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu,
                   "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   "columns": len(view.get_columns())}))
 """
@@ -322,6 +363,7 @@ def run_whylogs(data: Path, python: str, batch_rows: int) -> dict:
         max(memory.peak, result["maxrss"]),
         None,
         f"one profile of the dataset (no hourly windows), chunks of {batch_rows:,}",
+        cpu=result["cpu"],
     )
 
 

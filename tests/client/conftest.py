@@ -6,6 +6,7 @@ message saying so, except where ``GATEHOUSE_REQUIRE_SPARK=1`` (set by .ci/run,
 which installs Debian's Java): there a missing Java fails them.
 """
 
+import logging
 import os
 import shutil
 import sys
@@ -113,6 +114,8 @@ def spark():
         )
     from pyspark.sql import SparkSession
 
+    # py4j logs its shutdown at INFO after pytest has closed the streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     # Spark's Python workers run this interpreter (with the client installed).
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
