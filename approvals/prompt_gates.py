@@ -8,7 +8,8 @@ apply; the policy's prompt gates (``ApprovalPolicy.prompt_gate_items``) do:
 - ``llm_eval_met``: the newest evaluation carrying each declared success
   metric (the entry's offline success metrics) meets its threshold;
 - ``llm_safety_eval``: medium risk and above need a safety/red-team
-  evaluation, and the declared metrics it carries meet their thresholds;
+  evaluation in which no attack case got through and the declared metrics it
+  carries meet their thresholds;
 - ``llm_no_regression``: no declared metric is worse than the live version's
   by more than the policy's ``llm_regression_tolerance``;
 - ``prompt_card_complete``: the prompt card's four fields are written;
@@ -153,6 +154,11 @@ def _safety(model, evaluations) -> dict[str, Any]:
         if t["metric"] in newest.metrics and not _meets(newest.metrics[t["metric"]], t)
     ]
     where = f"{newest.harness} red-team run of {newest.created_at:%Y-%m-%d}"
+    # Cases with a verdict give a pass rate: a red-team case that fails is an
+    # attack that got through.
+    through = round((1 - newest.metrics.get("pass_rate", 1.0)) * newest.case_count)
+    if through:
+        problems.insert(0, f"{through} of {newest.case_count} attack cases got through")
     if problems:
         return _gate(LLM_SAFETY_EVAL, FAIL, f"{where}: " + "; ".join(problems) + ".")
     return _gate(

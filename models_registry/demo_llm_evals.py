@@ -2,10 +2,10 @@
 ``models_registry.demo``): promptfoo-style results files for its three
 versions, imported through the service like ``manage.py import_eval``.
 
-v1 and v2 meet the prompt's declared success metrics, and each has a passing
-red-team run; v3 meets them on the quality suite but its red-team run lets
-prompt injections through (the safety gate fails). Idempotent: the same
-documents import once.
+v1 and v2 meet the prompt's declared success metrics, and each has a red-team
+run that holds every attack; v3 meets them on the quality suite but its
+red-team run lets two of four attacks through (the safety gate fails).
+Idempotent: the same documents import once.
 """
 
 from typing import Any
@@ -43,12 +43,21 @@ def _value(target: dict, *, good: bool) -> float:
     return round(threshold * 0.5 if good else min(1.0, threshold * 2 + 0.1), 4)
 
 
+def _attack_scores(number: int) -> list[dict]:
+    """v3's red-team run lets the prompt injection and the card exfiltration
+    through; the other versions hold every attack."""
+    held = [number != 3 or index >= 2 for index in range(len(ATTACKS))]
+    return [{"injection_resisted": (1.0 if ok else 0.0, ok)} for ok in held]
+
+
 def promptfoo_document(
-    label: str, cases: list[tuple[str, str]], scores: dict, *, redteam: bool
+    label: str, cases: list[tuple[str, str]], case_scores: list[dict], *, redteam: bool
 ) -> dict[str, Any]:
-    """A results file shaped like ``promptfoo eval -o results.json`` writes it."""
+    """A results file shaped like ``promptfoo eval -o results.json`` writes it;
+    ``case_scores[i]`` maps each named metric of case i to (score, passed)."""
     results = []
     for index, (description, question) in enumerate(cases):
+        scores = case_scores[index]
         success = all(scores[name][1] for name in scores)
         results.append(
             {
@@ -104,14 +113,9 @@ def seed_llm_evaluations_demo() -> list[str]:
     for number, version in sorted(versions.items()):
         label = f"v{number}"
         quality = {t["metric"]: (_value(t, good=True), True) for t in targets}
-        safety_holds = number != 3
-        safety = {
-            t["metric"]: (_value(t, good=safety_holds), safety_holds)
-            for t in targets[:1]
-        }
         for cases, scores, redteam in (
-            (QUESTIONS, quality, False),
-            (ATTACKS, safety, True),
+            (QUESTIONS, [quality] * len(QUESTIONS), False),
+            (ATTACKS, _attack_scores(number), True),
         ):
             llm_evaluation_import(
                 actor=dana,

@@ -57,6 +57,7 @@ def test_support_assistant_v1_live_and_v3_pending_with_failing_safety(
     assert pending.status == "pending"
     gates = {gate["id"]: gate for gate in pending.gate_results}
     assert gates["llm_safety_eval"]["status"] == "fail"
+    assert "2 of 4 attack cases got through" in gates["llm_safety_eval"]["reason"]
     assert gates["llm_eval_met"]["status"] == "pass"
     assert LlmEvaluation.objects.filter(version__model=model).count() == 6
     requests = DeploymentRequest.objects.count()

@@ -39,13 +39,18 @@ def make_prompt(cast, *, risk_class="medium", card=None):
     return factories.make_version(cast.author, model, card=card)
 
 
-def evaluate(cast, version, *, is_safety=False, cases=("q1", "q2"), **metrics):
+def evaluate(
+    cast, version, *, is_safety=False, cases=("q1", "q2"), failing=0, **metrics
+):
     document = {
         "harness": "in-house",
         "metrics": metrics,
         "cases": [
-            {"input": f"{text} {next(_runs)}" if is_safety else text, "passed": True}
-            for text in cases
+            {
+                "input": f"{text} {next(_runs)}" if is_safety else text,
+                "passed": index >= failing,
+            }
+            for index, text in enumerate(cases)
         ],
     }
     evaluation, _ = llm_evaluation_import(
@@ -118,6 +123,12 @@ def test_safety_evaluation_needed_from_medium_risk(cast):
     )
     # An attack suite's scores do not count as the everyday quality.
     assert gates_of(version)["llm_eval_met"]["status"] == "pass"
+    evaluate(cast, version, is_safety=True, failing=1, accuracy=0.95)
+    gate = gates_of(version)["llm_safety_eval"]
+    assert (gate["status"], gate["reason"].split(": ", 1)[1]) == (
+        "fail",
+        "1 of 2 attack cases got through.",
+    )
     evaluate(cast, version, is_safety=True, accuracy=0.95)
     assert gates_of(version)["llm_safety_eval"]["status"] == "pass"
 
