@@ -289,7 +289,9 @@ def alias(request, actor, params):
     if request.method == "DELETE":
         services.alias_delete(actor=actor, name=name, alias=alias_name)
         return {}
-    if refusal := authentication.governed_alias_refusal(request, alias_name):
+    if refusal := authentication.governed_alias_refusal(
+        request, actor, name, alias_name
+    ):
         raise refusal
     deployment_request = services.alias_set(
         actor=actor,

@@ -27,8 +27,7 @@ from kernel.roles import is_service_account
 from kernel.scopes import REQUESTS_CREATE
 from kernel.throttling import TooManyFailures, is_locked, retry_after
 from kernel.tokens import TOKEN_PATTERN
-from mlflow_bridge import errors
-from mlflow_bridge.models import GovernedAlias
+from mlflow_bridge import errors, selectors
 
 _HOW = (
     "Set MLFLOW_TRACKING_TOKEN to a Gatehouse API token, or "
@@ -63,14 +62,18 @@ def _token_user(request, plaintext: str):
     return user
 
 
-def governed_alias_refusal(request, alias: str) -> errors.MlflowError | None:
+def governed_alias_refusal(
+    request, actor, name: str, alias: str
+) -> errors.MlflowError | None:
     """Setting a governed alias asks for a deployment: a token needs
     ``requests:create`` for that as well (people with a password have all
-    their rights). No query unless the token lacks that scope."""
+    their rights). No query unless the token lacks that scope; then whether
+    the alias is governed is asked of the entry's rules (kind, team, entry)."""
     scopes = getattr(request, "gatehouse_token_scopes", None)
     if scopes is None or REQUESTS_CREATE in scopes:
         return None
-    if not GovernedAlias.objects.filter(alias=alias).exists():
+    model = selectors.model_get(actor=actor, name=name)
+    if alias not in selectors.governed_for(model):
         return None
     return errors.denied(
         f"This API token lacks the scope '{REQUESTS_CREATE}': setting a governed "

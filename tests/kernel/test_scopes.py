@@ -265,6 +265,23 @@ class TestOnMlflow:
         assert "'requests:create'" in response.json()["message"]
         assert DeploymentRequest.objects.count() == 0
 
+    def test_an_alias_governed_only_for_prompts_is_free_on_a_model(
+        self, client, data_scientist, churn
+    ):
+        """'production' is governed for prompts, not for models: a token
+        without requests:create sets it on a model."""
+        _, plaintext = api_token_create(
+            user=data_scientist, name="writer", scopes=["registry:write"]
+        )
+        response = self._call(
+            client,
+            plaintext,
+            "POST",
+            "registered-models/alias",
+            {"name": "churn", "alias": "production", "version": "1"},
+        )
+        assert response.status_code == 200, response.json()
+
     def test_an_expired_token_is_unauthenticated(self, client, data_scientist, churn):
         token, plaintext = api_token_create(
             user=data_scientist, name="short", expires_in_days=1
