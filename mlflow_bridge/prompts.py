@@ -12,6 +12,9 @@ and cannot be edited as tags.
 import json
 from typing import Any
 
+from rest_framework.exceptions import ParseError
+
+from kernel.guards import loads_checked
 from mlflow_bridge import errors
 
 IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
@@ -40,9 +43,11 @@ def _json_tag(tags: dict[str, str], key: str, what: str) -> Any:
     if key not in tags or tags[key] in ("", "null"):
         return None
     try:
-        value = json.loads(tags[key])
-    except ValueError as error:
-        raise errors.invalid(f"Tag {key} must be JSON: {what}.") from error
+        value = loads_checked(tags[key])
+    except ParseError as error:
+        raise errors.invalid(
+            f"Tag {key} must be JSON: {what}. {error.detail}"
+        ) from error
     if not isinstance(value, dict):
         raise errors.invalid(f"Tag {key} must be a JSON object: {what}.")
     return value
@@ -64,10 +69,11 @@ def content_from_tags(
     template: Any = tags[TEXT_TAG]
     if template_type == "chat":
         try:
-            template = json.loads(template)
-        except ValueError as error:
+            template = loads_checked(template)
+        except ParseError as error:
             raise errors.invalid(
-                f"A chat prompt's tag {TEXT_TAG} is the JSON list of its messages."
+                f"A chat prompt's tag {TEXT_TAG} is the JSON list of its messages. "
+                f"{error.detail}"
             ) from error
     response_format = _json_tag(tags, RESPONSE_FORMAT_TAG, "a JSON schema")
     model_config = _json_tag(

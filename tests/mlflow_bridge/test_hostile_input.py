@@ -84,3 +84,39 @@ def test_nul_in_a_file_source_is_refused_and_changes_nothing(
     body = json.dumps({"name": "m", "source": f"file://{file_roots}/a\x00b"})
     _assert_refused(_post(client, headers, "model-versions/create", body))
     assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        # A chat whose messages nest deeper than any body may.
+        {
+            "_mlflow_prompt_type": "chat",
+            "mlflow.prompt.text": "[" * 5_000 + "]" * 5_000,
+        },
+        {"mlflow.prompt.text": "Hi", "_mlflow_prompt_model_config": "{" * 3_000},
+        {"mlflow.prompt.text": "Hi", "_mlflow_prompt_model_config": '{"top_p": 1e999}'},
+        {"mlflow.prompt.text": "Hi", "_mlflow_prompt_response_format": "[1, 2]"},
+        {"mlflow.prompt.text": "x" * 100_001},
+        {"_mlflow_prompt_type": "chat", "mlflow.prompt.text": '[{"role": 1}]'},
+    ],
+    ids=["deep-chat", "deep-config", "huge-number", "list-format", "huge", "role"],
+)
+def test_hostile_prompt_versions_are_refused_and_change_nothing(client, headers, tags):
+    _post(
+        client,
+        headers,
+        "registered-models/create",
+        json.dumps(
+            {"name": "p", "tags": [{"key": "mlflow.prompt.is_prompt", "value": "true"}]}
+        ),
+    )
+    events = AuditEvent.objects.count()
+    body = {
+        "name": "p",
+        "source": "dummy-source",
+        "tags": [{"key": key, "value": value} for key, value in tags.items()],
+    }
+    _assert_refused(_post(client, headers, "model-versions/create", json.dumps(body)))
+    assert RegisteredModel.objects.get(name="p").last_version_number == 0
+    assert AuditEvent.objects.count() == events
