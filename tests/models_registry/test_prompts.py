@@ -225,3 +225,17 @@ def test_the_prompt_card_editor_has_the_prompt_fields(client, author, prompt):
     card.refresh_from_db()
     assert card.is_complete_for("prompt")
     assert not card.is_complete
+
+
+def test_a_prompt_version_pages_around_it_answer(client, author, prompt):
+    """The model page, lineage and the lineage report of a prompt version."""
+    version, _ = register(author, prompt, template=CHAT)
+    client.force_login(author)
+    for url in (
+        "/models/support-bot/",
+        f"/models/support-bot/versions/{version.version}/lineage/",
+        f"/reports/models/support-bot/versions/{version.version}/",
+        f"/reports/models/support-bot/versions/{version.version}/?format=json",
+        f"/models/support-bot/versions/{version.version}/card/history/",
+    ):
+        assert client.get(url).status_code == 200, url
