@@ -260,7 +260,7 @@ def _setting_text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, dict):
-        return canonical_json(value)
+        return ", ".join(f"{key}: {_setting_text(item)}" for key, item in value.items())
     return str(value)
 
 
@@ -278,8 +278,10 @@ def settings_lines(
         properties = response_format.get("properties")
         if isinstance(properties, dict) and properties:
             lines.append("Response format: JSON with " + ", ".join(sorted(properties)))
+        elif isinstance(response_format.get("type"), str):
+            lines.append(f"Response format: JSON {response_format['type']}")
         else:
-            lines.append("Response format: " + canonical_json(response_format))
+            lines.append("Response format: " + _setting_text(response_format))
     return lines
 
 
