@@ -26,6 +26,7 @@ from models_registry.llm_eval_selectors import (
     tuning_snapshots_of,
 )
 from models_registry.models import (
+    LLM_KINDS,
     PROMPT_CARD_LABELS,
     EntryKind,
     ModelCard,
@@ -69,7 +70,8 @@ TITLES = {
 
 
 def is_prompt(version: ModelVersion) -> bool:
-    return getattr(version.model, "kind", EntryKind.MODEL) == EntryKind.PROMPT
+    """A prompt's or an LLM application's version: governed by the prompt gates."""
+    return getattr(version.model, "kind", EntryKind.MODEL) in LLM_KINDS
 
 
 def _gate(gate_id: str, status: str, reason: str) -> dict[str, Any]:

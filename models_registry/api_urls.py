@@ -4,6 +4,7 @@ from django.urls import path
 
 from models_registry.api import (
     datasets,
+    llm_apps,
     llm_evaluations,
     registered_models,
     versions,
@@ -29,6 +30,11 @@ urlpatterns = [
         "models/<slug:name>/versions/",
         registered_models.ModelVersionListRegister.as_view(),
         name="api-model-versions",
+    ),
+    path(
+        "models/<slug:name>/llm-app-versions",
+        llm_apps.LlmAppVersionRegister.as_view(),
+        name="api-model-llm-app-versions",
     ),
     path(
         "models/<slug:name>/runs/",

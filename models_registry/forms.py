@@ -48,7 +48,7 @@ PROMPT_CARD_HELP = {
 
 def card_labels(kind: str) -> tuple[dict[str, str], dict[str, str]]:
     """The card's labels and help texts for an entry of this kind."""
-    if kind == "prompt":
+    if kind in ("prompt", "llm_app"):
         return PROMPT_CARD_LABELS, PROMPT_CARD_HELP
     return CARD_LABELS, CARD_HELP
 
@@ -62,7 +62,12 @@ class ModelFilterForm(forms.Form):
     kind = forms.ChoiceField(
         required=False,
         label="Show",
-        choices=[("", "Models"), ("prompt", "Prompts"), ("all", "Models and prompts")],
+        choices=[
+            ("", "Models"),
+            ("prompt", "Prompts"),
+            ("llm_app", "LLM applications"),
+            ("all", "Everything"),
+        ],
     )
     search = forms.CharField(
         required=False,

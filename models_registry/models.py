@@ -42,10 +42,16 @@ class ServingMode(models.TextChoices):
 
 
 class EntryKind(models.TextChoices):
-    """What a registered entry holds: a trained model or a prompt template."""
+    """What a registered entry holds: a trained model, a prompt template, or an
+    LLM application (prompt versions + base model + parameters + index)."""
 
     MODEL = "model", "Model"
     PROMPT = "prompt", "Prompt"
+    LLM_APP = "llm_app", "LLM application"
+
+
+# Kinds governed by eval-harness evidence and the prompt gates, not training.
+LLM_KINDS = (EntryKind.PROMPT, EntryKind.LLM_APP)
 
 
 class ImmutableModel(models.Model):
@@ -268,6 +274,7 @@ class ArtifactFormat(models.TextChoices):
     PMML = "pmml", "PMML"
     MLFLOW = "mlflow", "MLflow model"
     PROMPT = "prompt", "Prompt template"
+    LLM_APP = "llm_app", "LLM application"
     OTHER = "other", "Other"
 
 
@@ -517,6 +524,7 @@ class ReproductionCheck(models.Model):
         return f"reproduction of {self.version}: {'pass' if self.is_passed else 'fail'}"
 
 
-# Prompt versions' content lives in its own module (this one is at its size
-# limit); importing it here registers the model with the app.
+# Prompt versions' and LLM application versions' content live in their own
+# modules (this one is at its size limit); importing them registers the models.
+from models_registry.llm_app_models import *  # noqa: E402, F403
 from models_registry.prompt_models import *  # noqa: E402, F403

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from models_registry.models import (
     CARD_FIELDS,
-    EntryKind,
+    LLM_KINDS,
     ImmutableModel,
     ModelVersion,
 )
@@ -37,7 +37,7 @@ PROMPT_CARD_LABELS = {
 
 def card_fields(kind: str) -> tuple[str, ...]:
     """The card fields an entry of this kind fills."""
-    return PROMPT_CARD_FIELDS if kind == EntryKind.PROMPT else CARD_FIELDS
+    return PROMPT_CARD_FIELDS if kind in LLM_KINDS else CARD_FIELDS
 
 
 __all__ = [

@@ -47,7 +47,7 @@ def model_list(
     """Models the actor may see, with their team and (``with_counts``, for the
     pages) their version count.
 
-    Filters: ``kind`` (``model``, the default, ``prompt`` or ``all``),
+    Filters: ``kind`` (``model``, the default, ``prompt``, ``llm_app`` or ``all``),
     ``risk_class``, ``domain``, ``team`` (slug), ``serving_mode``, ``status``
     (has a version in that status), ``search`` (name, title).
     """

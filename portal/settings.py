@@ -521,7 +521,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for the token scopes wherever a serializer lists them.
-    "ENUM_NAME_OVERRIDES": {"ScopeEnum": "kernel.scopes.SCOPE_NAMES"},
+    "ENUM_NAME_OVERRIDES": {
+        "ScopeEnum": "kernel.scopes.SCOPE_NAMES",
+        "EntryKindEnum": "models_registry.models.EntryKind",
+    },
     # The answers of the kernel's web layer (400, 401, 415) on every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,10 +1,12 @@
-"""What a request page shows for a prompt version instead of an artifact and
-test metrics: the prompt, its diff against the live version, the metric
+"""What a request page shows for a prompt (or LLM application) version
+instead of an artifact and test metrics: the prompt (or the application's
+pins), its diff against the live version, the metric
 deltas of its eval-harness evaluations, and the evaluations themselves with
 their downloads."""
 
 from approvals.prompt_gates import is_prompt, latest_metrics
 from approvals.selectors import MetricComparison
+from models_registry.llm_app_selectors import llm_app_view
 from models_registry.llm_eval_selectors import llm_evaluations_for_versions
 from models_registry.models import PROMPT_CARD_LABELS
 from models_registry.prompt_text import text_diff
@@ -23,6 +25,11 @@ def llm_metric_comparisons(model, new: dict, live: dict) -> list[MetricCompariso
     return rows
 
 
+def _view(version):
+    """The prompt, or what an LLM application version pins, as text."""
+    return prompt_view(version) or llm_app_view(version)
+
+
 def prompt_context(detail) -> dict | None:
     """The prompt part of the request page (None for a model's version)."""
     version = detail.request.version
@@ -31,10 +38,10 @@ def prompt_context(detail) -> dict | None:
     live_version = detail.live.version if detail.live else None
     ids = [version.pk] + ([live_version.pk] if live_version else [])
     evaluations = llm_evaluations_for_versions(ids)
-    this_view = prompt_view(version)
+    this_view = _view(version)
     diff = None
     if live_version is not None and live_version.pk != version.pk:
-        live_view = prompt_view(live_version)
+        live_view = _view(live_version)
         diff = text_diff(
             live_view.full_text if live_view else "",
             this_view.full_text if this_view else "",

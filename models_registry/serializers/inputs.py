@@ -6,6 +6,7 @@ from rest_framework import serializers
 from models_registry.models import (
     ArtifactFormat,
     DecisionDomain,
+    EntryKind,
     InputRole,
     RegulatoryTier,
     RiskClass,
@@ -47,6 +48,12 @@ class ModelCreateInput(InputSerializer):
     risk_class = serializers.ChoiceField(choices=RiskClass.choices)
     regulatory_tier = serializers.ChoiceField(choices=RegulatoryTier.choices)
     serving_mode = serializers.ChoiceField(choices=ServingMode.choices)
+    kind = serializers.ChoiceField(
+        choices=EntryKind.choices,
+        required=False,
+        help_text="model (the default), prompt or llm_app (an LLM application, "
+        "whose versions pin prompt versions, a base model and parameters).",
+    )
     offline_success_metrics = StrictJSONField(
         kind=list,
         required=False,
@@ -231,7 +238,8 @@ class DatasetCreateInput(InputSerializer):
 KIND_FILTER_CHOICES = [
     ("model", "Models"),
     ("prompt", "Prompts"),
-    ("all", "Models and prompts"),
+    ("llm_app", "LLM applications"),
+    ("all", "Models, prompts and LLM applications"),
 ]
 
 
@@ -239,7 +247,7 @@ class ModelFilters(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=KIND_FILTER_CHOICES,
         required=False,
-        help_text="Models (the default), prompts, or all entries.",
+        help_text="Models (the default), prompts, LLM applications, or all entries.",
     )
     risk_class = serializers.ChoiceField(choices=RiskClass.choices, required=False)
     domain = serializers.ChoiceField(choices=DecisionDomain.choices, required=False)

@@ -11,7 +11,7 @@ from models_registry.fairness import fairness_disparities
 
 class ModelOutput(serializers.Serializer):
     name = serializers.SlugField()
-    kind = serializers.CharField(help_text="model or prompt.")
+    kind = serializers.CharField(help_text="model, prompt or llm_app.")
     title = serializers.CharField()
     description = serializers.CharField()
     team = serializers.SlugField(source="team.slug")

@@ -10,6 +10,7 @@ and ``services.<name>``.
 from models_registry.services.cards import model_card_update
 from models_registry.services.datasets import dataset_snapshot_create
 from models_registry.services.evaluations import evaluation_record
+from models_registry.services.llm_apps import llm_app_version_register
 from models_registry.services.preconditions import (
     holds_globally,
     is_model_name_taken,
@@ -43,6 +44,7 @@ __all__ = [
     "evaluation_record",
     "holds_globally",
     "is_model_name_taken",
+    "llm_app_version_register",
     "model_card_update",
     "model_create",
     "model_reviewer_assign",

@@ -25,6 +25,7 @@ from models_registry.models import (
     CARD_FIELDS,
     Artifact,
     ArtifactFormat,
+    EntryKind,
     ModelCard,
     ModelCardRevision,
     ModelVersion,
@@ -188,6 +189,13 @@ def _version_values(
     tags = tags or {}
     card = card or {}
     errors = FieldErrors()
+    if model.kind == EntryKind.LLM_APP:
+        errors.add(
+            "artifact",
+            f"{model.name} is an LLM application: its versions pin prompt "
+            "versions, a base model and parameters (POST "
+            f"/api/v1/models/{model.name}/llm-app-versions), not an artifact.",
+        )
     _artifact_errors(errors, artifact)
     if not isinstance(tags, dict) or not all(
         isinstance(key, str) and isinstance(value, str) for key, value in tags.items()

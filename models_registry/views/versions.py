@@ -12,7 +12,9 @@ from models_registry.checklist import FAIL, NOT_APPLICABLE, PASS
 from models_registry.forms import (
     CARD_LABELS,
 )
+from models_registry.llm_app_selectors import llm_app_view
 from models_registry.models import (
+    LLM_KINDS,
     PROMPT_CARD_LABELS,
     EntryKind,
     Evaluation,
@@ -149,6 +151,9 @@ def version_detail(request, name: str, number: int):
     dataset_ids = {run_input.snapshot_id for run_input in detail.run_inputs} | {
         evaluation.dataset_id for evaluation in detail.evaluations
     }
+    llm_app = llm_app_view(version) if version.model.kind == EntryKind.LLM_APP else None
+    if llm_app and llm_app.index_snapshot:
+        dataset_ids.add(llm_app.index_snapshot.pk)
     # Link only the snapshots the dataset page will show to this person.
     linkable = set(
         selectors.dataset_list(actor=request.user)
@@ -157,7 +162,7 @@ def version_detail(request, name: str, number: int):
     )
     card = detail.card
     is_prompt = version.model.kind == EntryKind.PROMPT
-    labels = PROMPT_CARD_LABELS if is_prompt else CARD_LABELS
+    labels = PROMPT_CARD_LABELS if version.model.kind in LLM_KINDS else CARD_LABELS
     context = {
         "model": version.model,
         "version": version,
@@ -170,6 +175,7 @@ def version_detail(request, name: str, number: int):
         if card
         else [],
         "is_prompt": is_prompt,
+        "llm_app": llm_app,
         "prompt": selectors.prompt_view(version) if is_prompt else None,
         "previous_diff": selectors.prompt_diff(
             version, selectors.prompt_previous(version)

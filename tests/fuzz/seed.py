@@ -11,9 +11,11 @@ from django.contrib.auth.models import Group
 
 from kernel import roles
 from kernel.models import Team
+from models_registry import services
 from portal.services import api_token_create
 from tests.approvals import scenarios
 from tests.conftest import make_user
+from tests.models_registry import factories
 
 
 @dataclass
@@ -42,6 +44,12 @@ def seed() -> World:
         ],
     )
     deployment = scenarios.deploy(cast, version, env="staging")
+    # An LLM application with a prompt version to pin (issue #12).
+    prompt = factories.make_model(cast.author, team, name="fuzz-prompt", kind="prompt")
+    services.prompt_version_register(
+        actor=cast.author, model=prompt, template="Hello {{customer}}"
+    )
+    app = factories.make_model(cast.author, team, name="fuzz-app", kind="llm_app")
     request = scenarios.request(cast, version, env="production")
     people = {
         "data_scientist": cast.requester,
@@ -66,5 +74,7 @@ def seed() -> World:
         "datasets": version.training_run.run_inputs.first().snapshot_id,
         "findings": report.findings.first().pk,
         "sequence": 1,
+        "llm_app": app.name,
+        "prompt": prompt.name,
     }
     return World(tokens=tokens, ids=ids, people=people, cast=cast)

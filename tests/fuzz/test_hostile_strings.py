@@ -111,6 +111,8 @@ def _url(path, ids):
     for part in path.split("/"):
         if part.startswith("{"):
             name = part[1:-1]
+            if name == "name" and path.endswith("/llm-app-versions"):
+                name = "llm_app"
             part = str(ids[collection] if name == "id" else ids[name])
         parts.append(part)
     return "/".join(parts)
@@ -155,6 +157,9 @@ def _fit_to_world(method, path, body, world):
         body["records"] = [{**row, "name": "approval_rate", "value": 0.4}]
     if path.endswith("/profiles"):
         body = _profile_document(world)
+    if path.endswith("/llm-app-versions"):
+        body["prompts"] = [{"name": world.ids["prompt"], "version": 1}]
+        body["index_snapshot"] = world.ids["datasets"]
     return body
 
 
