@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mlflow_bridge', '0003_governed_aliases_per_kind_team_entry'),
+        ("mlflow_bridge", "0003_governed_aliases_per_kind_team_entry"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='governedalias',
-            name='kind',
-            field=models.CharField(blank=True, choices=[('model', 'Model'), ('prompt', 'Prompt'), ('llm_app', 'LLM application')], default='', max_length=10),
+            model_name="governedalias",
+            name="kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("model", "Model"),
+                    ("prompt", "Prompt"),
+                    ("llm_app", "LLM application"),
+                ],
+                default="",
+                max_length=10,
+            ),
         ),
     ]
