@@ -55,7 +55,9 @@ def demo(transactional_db, settings, tmp_path, monkeypatch):
     live = deployment_live_list(
         model_name="credit-scoring", environment_name="production"
     ).first()
-    pending = DeploymentRequest.objects.get(status="pending")
+    pending = DeploymentRequest.objects.get(
+        status="pending", version__model__name="credit-scoring"
+    )
     return {
         "dashboard": reverse("monitoring:dashboard", args=[live.pk]),
         "lineage": reverse("registry:model-lineage", args=["credit-scoring"]),
