@@ -45,6 +45,16 @@ NOT_FOUND = error_response(
 FORBIDDEN = error_response("You may see the model but not do this with it.")
 TOO_LARGE = error_response("The body is larger than MONITORING_MAX_BODY_BYTES.")
 CONFLICT = error_response("The state does not allow it; nothing was changed.")
+# What every push route answers (row batches, LLM call batches, profiles).
+PUSH_RESPONSES = {
+    202: BatchAccepted,
+    200: BatchAccepted,
+    400: BAD_REQUEST,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: CONFLICT,
+    413: TOO_LARGE,
+}
 
 MODEL = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Model name.")
 ENVIRONMENT = OpenApiParameter(
@@ -167,15 +177,7 @@ def _ingest_schema(kind: str, what: str):
         ),
         parameters=[MODEL, ENVIRONMENT, *PARQUET_QUERY],
         request={"application/json": BatchJsonDoc, PARQUET: OpenApiTypes.BINARY},
-        responses={
-            202: BatchAccepted,
-            200: BatchAccepted,
-            400: BAD_REQUEST,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-            413: TOO_LARGE,
-        },
+        responses=PUSH_RESPONSES,
         examples=[
             OpenApiExample("Row layout", value=ROWS_EXAMPLE, request_only=True),
             OpenApiExample("Column layout", value=COLUMNS_EXAMPLE, request_only=True),

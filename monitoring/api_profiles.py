@@ -11,17 +11,15 @@ from rest_framework.response import Response
 from kernel.api import error_response
 from monitoring.api import (
     BAD_REQUEST,
-    CONFLICT,
     ENVIRONMENT,
     FORBIDDEN,
     MODEL,
     NOT_FOUND,
-    TOO_LARGE,
+    PUSH_RESPONSES,
     MonitoringApiView,
     accepted_response,
 )
 from monitoring.api import request_body as _request_body
-from monitoring.serializers import BatchAccepted
 from monitoring.services.profiles import profile_spec_get, profiles_receive
 
 UNSUPPORTED = error_response(
@@ -123,16 +121,7 @@ class ProfileIngest(MonitoringApiView):
             "application/json": OpenApiTypes.OBJECT,
             BINARY_MEDIA_TYPE: OpenApiTypes.BINARY,
         },
-        responses={
-            202: BatchAccepted,
-            200: BatchAccepted,
-            400: BAD_REQUEST,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-            413: TOO_LARGE,
-            415: UNSUPPORTED,
-        },
+        responses={**PUSH_RESPONSES, 415: UNSUPPORTED},
         examples=[
             OpenApiExample("Profiles", value=PROFILES_EXAMPLE, request_only=True),
         ],

@@ -9,20 +9,17 @@ from rest_framework.response import Response
 
 from monitoring.api import (
     BAD_REQUEST,
-    CONFLICT,
     ENVIRONMENT,
-    FORBIDDEN,
     MODEL,
     NOT_FOUND,
     PARQUET,
     PARQUET_QUERY,
-    TOO_LARGE,
+    PUSH_RESPONSES,
     BatchIngest,
     MonitoringApiView,
 )
 from monitoring.llm.parsing import LLM_CALLS
 from monitoring.llm.selectors import PERIOD_DAYS, llm_period
-from monitoring.serializers import BatchAccepted
 
 
 class CallRowDoc(serializers.Serializer):
@@ -109,15 +106,7 @@ class LlmCallIngest(BatchIngest):
         ),
         parameters=[MODEL, ENVIRONMENT, *PARQUET_QUERY],
         request={"application/json": CallBatchDoc, PARQUET: OpenApiTypes.BINARY},
-        responses={
-            202: BatchAccepted,
-            200: BatchAccepted,
-            400: BAD_REQUEST,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-            413: TOO_LARGE,
-        },
+        responses=PUSH_RESPONSES,
         examples=[
             OpenApiExample("Row layout", value=CALLS_EXAMPLE, request_only=True),
             OpenApiExample(
