@@ -20,7 +20,6 @@ from audit.services import audit_record
 from models_registry import access, validation
 from models_registry.errors import RegistryInvalid
 from models_registry.models import (
-    PROMPT_CARD_FIELDS,
     ArtifactFormat,
     EntryKind,
     LlmAppContent,
@@ -36,6 +35,7 @@ from models_registry.services.preconditions import (
     lock_model,
     require_model_permission,
 )
+from models_registry.services.prompts import text_field_errors
 from models_registry.services.versions import _registered, _version_record
 
 NAME = re.compile(r"[-a-zA-Z0-9_]{1,100}")
@@ -162,23 +162,6 @@ def _index_snapshot(actor, errors: FieldErrors, snapshot_id: Any):
     return snapshot
 
 
-def _text_errors(errors: FieldErrors, commit_message, tags, card) -> None:
-    if not isinstance(tags, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in tags.items()
-    ):
-        errors.add("tags", "Must be an object of text keys to text values.")
-    else:
-        errors.add("tags", validation.secret_errors(tags))
-    if not isinstance(commit_message, str):
-        errors.add("commit_message", "Must be text.")
-    else:
-        errors.add("commit_message", validation.secret_errors(commit_message))
-    for field in sorted(set(card) - set(PROMPT_CARD_FIELDS)):
-        errors.add(f"card.{field}", "Unknown card field of an LLM application.")
-    for field, text in card.items():
-        errors.add(f"card.{field}", validation.secret_errors(text))
-
-
 def llm_app_version_register(
     *,
     actor,
@@ -205,7 +188,13 @@ def llm_app_version_register(
     errors = FieldErrors()
     provider_model = _base_model_errors(errors, base_model)
     _parameter_errors(errors, temperature, max_tokens, response_format)
-    _text_errors(errors, commit_message, tags, card)
+    text_field_errors(
+        errors,
+        commit_message=commit_message,
+        tags=tags,
+        card=card,
+        unknown_card="Unknown card field of an LLM application.",
+    )
     pinned = _pinned_prompts(actor, errors, prompts)
     snapshot = _index_snapshot(actor, errors, index_snapshot)
     errors.raise_if_any(MESSAGE)

@@ -32,6 +32,28 @@ from models_registry.services.preconditions import (
 from models_registry.services.versions import _registered, _version_record
 
 
+def text_field_errors(
+    errors: FieldErrors, *, commit_message, tags, card, unknown_card: str
+) -> None:
+    """The free texts of a prompt or LLM application version: tags (text to
+    text), commit message and card (the four prompt card fields), none holding
+    a credential."""
+    if not isinstance(tags, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in tags.items()
+    ):
+        errors.add("tags", "Must be an object of text keys to text values.")
+    else:
+        errors.add("tags", validation.secret_errors(tags))
+    if not isinstance(commit_message, str):
+        errors.add("commit_message", "Must be text.")
+    else:
+        errors.add("commit_message", validation.secret_errors(commit_message))
+    for field in sorted(set(card) - set(PROMPT_CARD_FIELDS)):
+        errors.add(f"card.{field}", unknown_card)
+    for field, text in card.items():
+        errors.add(f"card.{field}", validation.secret_errors(text))
+
+
 def prompt_body(
     *, template: Any, response_format: Any = None, model_config: Any = None
 ) -> PromptBody:
@@ -66,20 +88,13 @@ def prompt_version_register(
     )
     tags, card = tags or {}, card or {}
     errors = FieldErrors()
-    if not isinstance(tags, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in tags.items()
-    ):
-        errors.add("tags", "Must be an object of text keys to text values.")
-    else:
-        errors.add("tags", validation.secret_errors(tags))
-    if not isinstance(commit_message, str):
-        errors.add("commit_message", "Must be text.")
-    else:
-        errors.add("commit_message", validation.secret_errors(commit_message))
-    for field in sorted(set(card) - set(PROMPT_CARD_FIELDS)):
-        errors.add(f"card.{field}", "Unknown prompt card field.")
-    for field, text in card.items():
-        errors.add(f"card.{field}", validation.secret_errors(text))
+    text_field_errors(
+        errors,
+        commit_message=commit_message,
+        tags=tags,
+        card=card,
+        unknown_card="Unknown prompt card field.",
+    )
     errors.raise_if_any("The prompt version was not registered.")
     digest = body.content_hash
     size = len(canonical_json(body.canonical()).encode("utf-8"))
