@@ -105,17 +105,20 @@ def _previous_environment(version: ModelVersion, environment: Environment):
             "promotion_order",
             title,
             NOT_APPLICABLE,
-            f"{environment} is the first environment.",
+            f"{environment.title} is the first environment.",
         )
     if Deployment.objects.filter(version=version, environment=previous).exists():
         return _gate(
-            "promotion_order", title, PASS, f"v{version.version} has run in {previous}."
+            "promotion_order",
+            title,
+            PASS,
+            f"v{version.version} has run in {previous.title}.",
         )
     return _gate(
         "promotion_order",
         title,
         FAIL,
-        f"v{version.version} has never been deployed to {previous}.",
+        f"v{version.version} has never been deployed to {previous.title}.",
     )
 
 

@@ -279,8 +279,20 @@ def _not_tuned(version, evaluations) -> dict[str, Any]:
     return _gate(
         PROMPT_EVAL_NOT_TUNED,
         PASS,
-        f"{sets} eval set(s), none among the {len(tuned)} declared tuning snapshot(s).",
+        _not_tuned_reason(sets, len(tuned)),
     )
+
+
+def _not_tuned_reason(sets: int, tuned: int) -> str:
+    evaluated = "1 eval set" if sets == 1 else f"{sets} eval sets"
+    if tuned == 0:
+        return f"Evaluated on {evaluated}; no tuning snapshot is declared."
+    declared = (
+        "the 1 declared tuning snapshot"
+        if tuned == 1
+        else (f"the {tuned} declared tuning snapshots")
+    )
+    return f"Evaluated on {evaluated}, none of them {declared}."
 
 
 def prompt_gates(

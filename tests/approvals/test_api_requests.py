@@ -485,7 +485,7 @@ def test_a_failing_gate_blocks_the_final_approval_with_its_reason(world):
     response = decide(world, "reviewer", request.pk, outcome="approve")
     assert response.status_code == 409
     assert response.json()["code"] == "gate_failed"
-    assert "never been deployed to staging" in response.json()["message"]
+    assert "never been deployed to Staging" in response.json()["message"]
     assert "promotion_order" in response.json()["fields"]["gates"]
     assert approvals_state() == before
 

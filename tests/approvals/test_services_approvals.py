@@ -98,7 +98,7 @@ def test_submission_stores_policy_and_gates(cast):
     assert gates["offline_metrics_met"]["status"] == "pass"
     assert gates["independent_validation"]["status"] == "fail"
     assert (
-        gates["promotion_order"]["reason"] == "v1 has never been deployed to staging."
+        gates["promotion_order"]["reason"] == "v1 has never been deployed to Staging."
     )
     event = AuditEvent.objects.get(action="request.submitted")
     assert event.payload["failing_gates"] == [
