@@ -13,6 +13,7 @@ from models_registry.forms import (
     CARD_LABELS,
 )
 from models_registry.llm_app_selectors import llm_app_view
+from models_registry.llm_eval_selectors import llm_evaluations_of
 from models_registry.models import (
     LLM_KINDS,
     PROMPT_CARD_LABELS,
@@ -196,5 +197,9 @@ def version_detail(request, name: str, number: int):
             for check in detail.reproduction_checks
         ],
         "linkable_datasets": linkable,
+        # Prompts and LLM applications are evaluated by eval harnesses.
+        "llm_evaluations": list(llm_evaluations_of(version))
+        if version.model.kind in LLM_KINDS
+        else None,
     }
     return render(request, "models_registry/version_detail.html", context)

@@ -299,3 +299,17 @@ def test_import_eval_command(data_scientist, prompt_version, tmp_path):
             f"--user={data_scientist.username}",
         )
     assert LlmEvaluation.objects.count() == 1
+
+
+def test_the_version_page_lists_its_eval_harness_results(
+    client, data_scientist, prompt_version
+):
+    evaluation_id = _imported(data_scientist, prompt_version)
+    client.force_login(data_scientist)
+    page = client.get(
+        f"/models/{prompt_version.model.name}/versions/{prompt_version.version}/"
+    ).content.decode()
+    assert "Evaluations by eval harness" in page
+    assert f'data-evaluation="{evaluation_id}"' in page
+    assert f"/api/v1/llm-evaluations/{evaluation_id}/cases.csv" in page
+    assert "No evaluation is recorded yet." not in page
