@@ -1,6 +1,6 @@
 /* Draw the dashboard's Plotly figures. Each chart container names the id of a
    <script type="application/json"> block holding the figure that the server
-   built (monitoring/charts.py); plotly.js is served from static/vendor. */
+   built (monitoring/charts/); plotly.js is served from static/vendor. */
 (function () {
   "use strict";
 
@@ -19,6 +19,16 @@
       // container must hold the figure's height itself, or the chart is cut.
       if (figure.layout && figure.layout.height) {
         container.style.height = figure.layout.height + "px";
+      }
+      // On a phone a date axis gets fewer ticks, so its labels do not run
+      // into each other.
+      if (figure.layout && container.clientWidth < 480) {
+        Object.keys(figure.layout).forEach(function (key) {
+          var axis = figure.layout[key];
+          if (/^xaxis\d*$/.test(key) && axis && axis.type === "date") {
+            axis.nticks = Math.min(axis.nticks || 4, 4);
+          }
+        });
       }
       window.Plotly.newPlot(container, figure.data, figure.layout, {
         responsive: true,
