@@ -1,6 +1,7 @@
 """Numbers as people read them, the same on every page, report and e-mail."""
 
 import math
+from typing import Any
 
 
 def number(value) -> str:
@@ -35,3 +36,14 @@ def percent(value, *, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.{digits}f}%"
+
+
+def is_finite_number(value: Any) -> bool:
+    """A real number as JSON sends one: an int or float, finite, not a bool
+    (``True`` is an int to Python); a huge int that overflows a float is not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

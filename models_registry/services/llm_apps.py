@@ -10,13 +10,13 @@ pin rows are immutable.
 """
 
 import hashlib
-import math
 import re
 from typing import Any
 
 from django.db import transaction
 
 from audit.services import audit_record
+from kernel.numbers import is_finite_number
 from models_registry import access, validation
 from models_registry.errors import RegistryInvalid
 from models_registry.models import (
@@ -52,15 +52,6 @@ BASE_MODEL = re.compile(
 )
 
 
-def _number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
-
 def _base_model_errors(errors: FieldErrors, base_model: Any):
     if not isinstance(base_model, str) or not (
         match := BASE_MODEL.fullmatch(base_model)
@@ -81,7 +72,7 @@ def _parameter_errors(
     errors: FieldErrors, temperature: Any, max_tokens: Any, response_format: Any
 ) -> None:
     low, high = TEMPERATURE_RANGE
-    if not _number(temperature) or not low <= temperature <= high:
+    if not is_finite_number(temperature) or not low <= temperature <= high:
         errors.add("temperature", f"Must be a finite number from {low:g} to {high:g}.")
     if (
         isinstance(max_tokens, bool)

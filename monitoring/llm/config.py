@@ -4,10 +4,10 @@ it is stored; absent keys take the defaults below."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from kernel.numbers import is_finite_number
 from monitoring.llm.parsing import METRIC_NAME
 
 
@@ -74,12 +74,9 @@ def llm_config_of(config) -> LlmConfig:
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name}: a number.")
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
+    if not is_finite_number(value) or value < 0:
         raise ValueError(f"{name}: a finite number, not negative.")
-    return value
+    return float(value)
 
 
 def _whole(name: str, value: Any, low: int, high: int) -> int:
