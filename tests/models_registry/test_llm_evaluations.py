@@ -313,3 +313,45 @@ def test_the_version_page_lists_its_eval_harness_results(
     assert f'data-evaluation="{evaluation_id}"' in page
     assert f"/api/v1/llm-evaluations/{evaluation_id}/cases.csv" in page
     assert "No evaluation is recorded yet." not in page
+
+
+def test_the_version_page_reads_its_evaluations_in_fixed_queries(
+    client, data_scientist, prompt_version, django_assert_max_num_queries
+):
+    url = f"/models/{prompt_version.model.name}/versions/{prompt_version.version}/"
+    post(data_scientist, prompt_version, {"format": "generic", "results": generic()})
+    client.force_login(data_scientist)
+    client.get(url)
+    with django_assert_max_num_queries(60) as one:
+        assert client.get(url).status_code == 200
+    queries = len(one.captured_queries)  # read now: each request resets the log
+    for run in range(3):
+        body = generic(harness_version=f"2.4.{run}", metrics={"faithfulness": 0.8})
+        assert (
+            post(
+                data_scientist, prompt_version, {"format": "generic", "results": body}
+            ).status_code
+            == 201
+        )
+    with django_assert_max_num_queries(queries) as four:
+        page = client.get(url).content.decode()
+    assert page.count("data-evaluation=") == 4
+    assert len(four.captured_queries) == queries
+
+
+def test_the_list_api_reads_in_fixed_queries(
+    data_scientist, prompt_version, django_assert_max_num_queries
+):
+    url = f"{API}versions/{prompt_version.pk}/llm-evaluations"
+    post(data_scientist, prompt_version, {"format": "generic", "results": generic()})
+    reader = client_for(data_scientist)
+    reader.get(url)
+    with django_assert_max_num_queries(30) as one:
+        assert len(reader.get(url).json()["results"]) == 1
+    queries = len(one.captured_queries)  # read now: each request resets the log
+    for run in range(3):
+        body = generic(harness_version=f"3.0.{run}")
+        post(data_scientist, prompt_version, {"format": "generic", "results": body})
+    with django_assert_max_num_queries(queries) as four:
+        assert len(reader.get(url).json()["results"]) == 4
+    assert len(four.captured_queries) == queries

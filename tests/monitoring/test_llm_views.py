@@ -81,3 +81,25 @@ def test_a_period_without_calls_says_so(client, world):
     assert "was received in this period" in response.content.decode()
     odd = _page(client, world.users.requester, world.deployment, "?days=99999999")
     assert odd.status_code == 200
+
+
+def test_the_dashboard_reads_in_the_same_queries_whatever_the_days(
+    client, world, calls, django_assert_max_num_queries
+):
+    client.force_login(world.users.requester)
+    url = f"/monitoring/deployments/{world.deployment.pk}/llm/"
+    client.get(url)
+    with django_assert_max_num_queries(80) as before:
+        assert client.get(url).status_code == 200
+    queries = len(before.captured_queries)  # read now: each request resets the log
+    ingest(
+        world,
+        call_rows(40, start=hour_ago(60), prefix="c", flagged={2: ["pii"]}),
+        "c",
+        kind="llm_calls",
+    )
+    ingest(world, call_rows(20, start=hour_ago(100), prefix="d"), "d", kind="llm_calls")
+    check_all()
+    with django_assert_max_num_queries(queries) as after:
+        assert client.get(url).status_code == 200
+    assert len(after.captured_queries) == queries
