@@ -2,9 +2,10 @@
 friends): a prompt entry's versions registered by content, the clean-up of a
 prompt whose first version failed, and the prompt tags that are content."""
 
-import json
+from rest_framework.exceptions import ParseError
 
 from kernel.errors import ServiceError
+from kernel.guards import loads_checked
 from mlflow_bridge import errors, mapping, prompts, selectors
 from mlflow_bridge.services import checks
 from models_registry import access
@@ -99,8 +100,8 @@ def registered_model_delete(*, actor, name: str) -> None:
 
 def _same_config(current: dict | None, sent: str) -> bool:
     try:
-        value = json.loads(sent) if sent else None
-    except ValueError:
+        value = loads_checked(sent) if sent else None
+    except ParseError:  # malformed, or nested deeper than the kernel allows
         return False
     return canonical_json(current or None) == canonical_json(value or None)
 

@@ -120,3 +120,33 @@ def test_hostile_prompt_versions_are_refused_and_change_nothing(client, headers,
     _assert_refused(_post(client, headers, "model-versions/create", json.dumps(body)))
     assert RegisteredModel.objects.get(name="p").last_version_number == 0
     assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize(
+    "value", ["[" * 3_000, "{" * 3_000 + "}" * 3_000, '{"a": NaN}', "not json"]
+)
+def test_a_hostile_model_config_tag_on_a_prompt_version_is_refused(
+    client, headers, value
+):
+    prompt = json.dumps(
+        {"name": "p", "tags": [{"key": "mlflow.prompt.is_prompt", "value": "true"}]}
+    )
+    _post(client, headers, "registered-models/create", prompt)
+    version = {
+        "name": "p",
+        "source": "dummy-source",
+        "tags": [{"key": "mlflow.prompt.text", "value": "Hi {{name}}"}],
+    }
+    assert (
+        _post(client, headers, "model-versions/create", json.dumps(version)).status_code
+        == 200
+    )
+    events = AuditEvent.objects.count()
+    body = {
+        "name": "p",
+        "version": "1",
+        "key": "_mlflow_prompt_model_config",
+        "value": value,
+    }
+    _assert_refused(_post(client, headers, "model-versions/set-tag", json.dumps(body)))
+    assert AuditEvent.objects.count() == events
