@@ -417,87 +417,12 @@ class FairnessSlice(models.Model):
 
 # Eval-harness evaluations of prompt versions live in their own module; the
 # import registers their models with the app.
-from models_registry.llm_eval_models import (  # noqa: E402, F401, I001
+from models_registry.llm_eval_models import (  # noqa: E402, F401
     HarnessFormat,
     LlmEvaluation,
     LlmEvaluationCases,
     PromptTuningSnapshot,
 )
-
-
-CARD_FIELDS = (
-    "intended_use",
-    "out_of_scope_uses",
-    "users",
-    "limitations",
-    "ethical_considerations",
-    "training_data_summary",
-    "evaluation_data_summary",
-    "caveats",
-    "recommendations",
-)
-
-
-class ModelCard(models.Model):
-    """The current text of a version's card; every edit adds a revision."""
-
-    version = models.OneToOneField(
-        ModelVersion, on_delete=models.CASCADE, related_name="card"
-    )
-    intended_use = models.TextField(blank=True)
-    out_of_scope_uses = models.TextField(blank=True)
-    users = models.TextField(blank=True)
-    limitations = models.TextField(blank=True)
-    ethical_considerations = models.TextField(blank=True)
-    training_data_summary = models.TextField(blank=True)
-    evaluation_data_summary = models.TextField(blank=True)
-    caveats = models.TextField(blank=True)
-    recommendations = models.TextField(blank=True)
-    revision = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(default=timezone.now)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-
-    def __str__(self):
-        return f"card of {self.version} (revision {self.revision})"
-
-    def content(self) -> dict[str, str]:
-        return {field: getattr(self, field) for field in CARD_FIELDS}
-
-    @property
-    def is_complete(self) -> bool:
-        return all(value.strip() for value in self.content().values())
-
-    def is_complete_for(self, kind: str) -> bool:
-        """Every field an entry of ``kind`` fills is written (a prompt card
-        has four, see PROMPT_CARD_FIELDS)."""
-        from models_registry.prompt_models import card_fields
-
-        return all(getattr(self, field).strip() for field in card_fields(kind))
-
-
-class ModelCardRevision(ImmutableModel):
-    card = models.ForeignKey(
-        ModelCard, on_delete=models.CASCADE, related_name="revisions"
-    )
-    revision = models.PositiveIntegerField()
-    content = models.JSONField()
-    edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    edited_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["card", "-revision"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["card", "revision"], name="card_revision_once"
-            )
-        ]
-
-    def __str__(self):
-        return f"revision {self.revision}"
 
 
 class ReproductionCheck(models.Model):
@@ -524,7 +449,9 @@ class ReproductionCheck(models.Model):
         return f"reproduction of {self.version}: {'pass' if self.is_passed else 'fail'}"
 
 
-# Prompt versions' and LLM application versions' content live in their own
-# modules (this one is at its size limit); importing them registers the models.
+# Model cards, prompt versions' and LLM application versions' content live in
+# their own modules (this one is at its size limit); importing them registers
+# the models and keeps ``from models_registry.models import ModelCard`` working.
+from models_registry.card_models import *  # noqa: E402, F403
 from models_registry.llm_app_models import *  # noqa: E402, F403
 from models_registry.prompt_models import *  # noqa: E402, F403

@@ -12,12 +12,8 @@ one-version-per-content rule.
 from django.db import models
 from django.utils import timezone
 
-from models_registry.models import (
-    CARD_FIELDS,
-    LLM_KINDS,
-    ImmutableModel,
-    ModelVersion,
-)
+from models_registry.card_models import CARD_FIELDS
+from models_registry.models import LLM_KINDS, ImmutableModel, ModelVersion
 
 # A prompt's card ("prompt card") keeps four of the model card's fields, shown
 # under the labels of PROMPT_CARD_LABELS.
