@@ -136,7 +136,7 @@ def _action_choices(actions: list[str]) -> list:
         groups.setdefault(prefix + dot if dot else "", []).append(action)
     choices = [("", "Any action")]
     for prefix, members in groups.items():
-        options = [(action, labels.humanise(action)) for action in members]
+        options = [(action, labels.label("audit_action", action)) for action in members]
         if prefix:
             every = f"Every {labels.humanise(prefix.rstrip('.')).lower()} event"
             options.insert(0, (prefix, every))

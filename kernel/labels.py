@@ -13,6 +13,10 @@ imports no app, so it never names their models):
 * target links: how to turn target ids of one type into page URLs, for a whole
   page of events at once (one query per type at most, never one per row).
 
+Audit actions are labelled here, in ``AUDIT_ACTIONS`` (the vocabulary
+``"audit_action"``): every action an app records must have its label here
+(``tests/kernel/test_audit_action_labels.py`` walks the code for them).
+
 Templates use them through ``{% load labels %}`` (``kernel/templatetags/labels.py``).
 """
 
@@ -23,7 +27,101 @@ from datetime import UTC, datetime
 from django.apps import apps
 from django.urls import reverse
 
-_VOCABULARIES: dict[str, dict[str, str]] = {}
+# What each audit action reads as, on the home page, the audit desk and reports.
+AUDIT_ACTIONS = {
+    "alert.acknowledged": "Alert acknowledged",
+    "alert.cleared": "Alert cleared",
+    "alert.escalated": "Alert escalated",
+    "alert.opened": "Alert raised",
+    "alert.resolved": "Alert resolved",
+    "audit.checkpoint_taken": "Audit checkpoint signed",
+    "audit.exported": "Audit log exported",
+    "auth.break_glass_login": "Break-glass sign-in",
+    "auth.locked_out": "Locked out after failed sign-ins",
+    "auth.login": "Signed in",
+    "auth.login_failed": "Sign-in failed",
+    "auth.logout": "Signed out",
+    "auth.unlocked": "Sign-in lockout lifted",
+    "card.updated": "Card edited",
+    "dataset.recorded": "Dataset snapshot recorded",
+    "deployment.executed": "Deployed",
+    "deployment.rolled_back": "Deployment rolled back",
+    "environment.changed": "Environment changed",
+    "environment.created": "Environment created",
+    "evaluation.recorded": "Evaluation recorded",
+    "finding.status_changed": "Validation finding status changed",
+    "group.member_added": "Added to a group",
+    "group.member_removed": "Removed from a group",
+    "identity.group_deleted": "Identity provider group deleted",
+    "identity.group_provisioned": "Identity provider group provisioned",
+    "identity.group_updated": "Identity provider group updated",
+    "identity.linked": "Single sign-on identity linked",
+    "identity.mapping_created": "Group mapping created",
+    "identity.mapping_deleted": "Group mapping deleted",
+    "identity.profile_updated": "Profile updated by single sign-on",
+    "identity.role_granted": "Role granted by single sign-on",
+    "identity.role_revoked": "Role revoked by single sign-on",
+    "identity.staff_changed": "Admin access changed by single sign-on",
+    "identity.team_joined": "Team joined by single sign-on",
+    "identity.team_left": "Team left by single sign-on",
+    "identity.user_deactivated": "Person deactivated",
+    "identity.user_deleted": "Person deleted by the identity provider",
+    "identity.user_provisioned": "Person provisioned by the identity provider",
+    "identity.user_reactivated": "Person reactivated",
+    "identity.user_updated": "Person updated by the identity provider",
+    "llm_app.registered": "LLM application version registered",
+    "llm_evaluation.imported": "LLM evaluation imported",
+    "mlflow.alias_deleted": "MLflow alias removed",
+    "mlflow.alias_set": "MLflow alias set",
+    "mlflow.governed_alias_deleted": "Governed alias removed",
+    "mlflow.governed_alias_saved": "Governed alias saved",
+    "mlflow.model_tag_deleted": "MLflow tag removed",
+    "mlflow.model_tags_set": "MLflow tags set",
+    "mlflow.version_linked": "MLflow version linked",
+    "model.registered": "Registered",
+    "model.reviewer_assigned": "Reviewer assigned",
+    "model.risk_class_changed": "Risk class changed",
+    "model.updated": "Details changed",
+    "monitoring.config_changed": "Monitoring settings changed",
+    "monitoring.profiles_received": "Window profiles received",
+    "monitoring.reference_bootstrapped": "Drift reference taken from serving",
+    "monitoring.reference_uploaded": "Drift reference uploaded",
+    "monitoring.retention_applied": "Old monitoring data pruned",
+    "permission.granted": "Permission granted",
+    "permission.revoked": "Permission revoked",
+    "policy.changed": "Approval policy changed",
+    "policy.created": "Approval policy created",
+    "prompt.discarded": "Empty prompt removed",
+    "prompt.registered": "Prompt version registered",
+    "prompt.tuning_declared": "Prompt tuning data declared",
+    "report.exported": "Lineage report exported",
+    "reproduction.checked": "Reproduction checked",
+    "request.cancelled": "Request cancelled",
+    "request.decided": "Decision recorded",
+    "request.expired": "Request expired",
+    "request.rejected": "Request rejected",
+    "request.submitted": "Deploy requested",
+    "review.labelled": "Review item labelled",
+    "role.granted": "Role granted",
+    "role.revoked": "Role revoked",
+    "run.recorded": "Training run recorded",
+    "service_account.created": "Service account created",
+    "service_account.deactivated": "Service account deactivated",
+    "team.created": "Team created",
+    "team.member_added": "Added to a team",
+    "team.member_removed": "Removed from a team",
+    "token.created": "API token created",
+    "token.revoked": "API token revoked",
+    "user.created": "Person added",
+    "user.password_set": "Password set",
+    "user.updated": "Account changed",
+    "validation.recorded": "Validation report recorded",
+    "version.registered": "Version registered",
+    "version.updated": "Version changed",
+    "webhook.endpoint_changed": "Webhook endpoint changed",
+}
+
+_VOCABULARIES: dict[str, dict[str, str]] = {"audit_action": dict(AUDIT_ACTIONS)}
 _TARGET_LINKS: dict[str, Callable[[list[str]], Mapping[str, str]]] = {}
 # Target types that are not a model (or whose model name says little).
 _TARGET_TYPE_LABELS: dict[str, str] = {}

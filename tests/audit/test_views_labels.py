@@ -62,7 +62,7 @@ def test_filters_offer_the_log_s_values_as_choices(auditor_client):
     assert '<select name="target_type"' in body
     assert '<option value="portal.apitoken">Api token</option>' in body
     assert '<option value="token.">Every token event</option>' in body
-    assert '<option value="token.revoked">Token revoked</option>' in body
+    assert '<option value="token.revoked">API token revoked</option>' in body
     assert '<option value="credit-scoring">credit-scoring</option>' in body
     # The choices filter as the text did; an unknown value stays selected.
     response = auditor_client.get(LIST, {"action": "token."})

@@ -81,3 +81,11 @@ def test_home_queries_do_not_grow_with_waiting_requests(client, world):
     few = count()
     submit(world, environment="production", strategy="canary")
     assert count() == few
+
+
+def test_activity_shows_action_labels_not_codes(client, world):
+    submit(world)
+    page = _home(client, world.users.requester)
+    assert "<td>Deploy requested</td>" in page
+    assert "request.submitted" not in page
+    assert "<td>Version registered</td>" in _home(client, world.users.author)
