@@ -17,6 +17,7 @@ from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
 from kernel.guards import is_digits
 from kernel.pages import add_service_errors, service_errors_as_http
+from models_registry.models import LLM_KINDS
 from monitoring import access, charts, evidence, selectors
 from monitoring.forms import (
     AcknowledgeForm,
@@ -81,7 +82,13 @@ def dashboard(request, id: int):
         windows=board.checked_windows,
         auto_id="statistics-%s",
     )
-    figures = charts.dashboard_figures(board, model) if board.target else {}
+    # A prompt or LLM application sends LLM calls, never feature rows or labels.
+    is_trained_model = model.kind not in LLM_KINDS
+    figures = (
+        charts.dashboard_figures(board, model, is_trained_model=is_trained_model)
+        if board.target
+        else {}
+    )
     context = {
         "board": board,
         "deployment": deployment,
@@ -95,6 +102,7 @@ def dashboard(request, id: int):
         "windows_form": windows_form,
         "statistics_tables": evidence.drift_tables(board.statistics),
         "window_count": len(board.windows),
+        "is_trained_model": is_trained_model,
     }
     return render(request, "monitoring/dashboard.html", context)
 

@@ -272,8 +272,20 @@ def volume(timeline: Timeline):
     )
 
 
-def dashboard_figures(board, model) -> dict[str, go.Figure]:
+def dashboard_figures(board, model, *, is_trained_model=True) -> dict[str, go.Figure]:
+    """The dashboard's figures. Drift, distributions, labelled performance,
+    fairness and volume are drawn from feature rows and labels, which only a
+    trained model's serving sends: without ``is_trained_model`` (a prompt or
+    an LLM application, whose calls fill its LLM dashboard) only latency and
+    KPIs."""
     timeline = Timeline(board.windows, board.days)
+    if not is_trained_model:
+        return {
+            "latency": latency(
+                timeline, model.latency_slo_ms, model.latency_slo_percentile
+            ),
+            "kpis": kpis(timeline, model.online_success_metrics),
+        }
     return {
         "drift": drift_heatmap(timeline, board.features),
         "distribution": distribution(board.feature, board.reference, board.current)

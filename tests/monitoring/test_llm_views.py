@@ -1,6 +1,8 @@
 """The LLM dashboard of a deployment: who may see it, what it shows (labels,
 not internal names), and the link from the deployment's dashboard."""
 
+import re
+
 import pytest
 
 from monitoring.services.config import monitoring_config_set
@@ -103,3 +105,40 @@ def test_the_dashboard_reads_in_the_same_queries_whatever_the_days(
     with django_assert_max_num_queries(queries) as after:
         assert client.get(url).status_code == 200
     assert len(after.captured_queries) == queries
+
+
+@pytest.mark.parametrize(
+    ("kind", "named"), [("prompt", "a prompt"), ("llm_app", "an LLM application")]
+)
+def test_an_llm_entry_s_dashboard_shows_only_what_applies(
+    client, world, calls, kind, named
+):
+    type(world.model).objects.filter(pk=world.model.pk).update(kind=kind)
+    client.force_login(world.users.requester)
+    html = client.get(f"/monitoring/deployments/{world.deployment.pk}/").content
+    html = html.decode()
+
+    charts = re.findall(r'data-chart="(chart-[a-z]+)"', html)
+    assert charts == ["chart-latency", "chart-kpis"]
+    for trained_only in (
+        "drift",
+        "distribution",
+        "performance",
+        "fairness",
+        "segments",
+        "volume",
+    ):
+        assert f'id="{trained_only}-heading"' not in html, trained_only
+    assert 'id="latency-heading"' in html
+    assert f"What is monitored for {named}" in html
+    assert "apply to trained models only" in html
+    assert html.count(f"/monitoring/deployments/{world.deployment.pk}/llm/") == 2
+
+
+def test_a_trained_model_s_dashboard_keeps_its_panels(client, world, calls):
+    client.force_login(world.users.requester)
+    html = client.get(f"/monitoring/deployments/{world.deployment.pk}/").content
+    html = html.decode()
+    assert '<h2 id="drift-heading">Data drift</h2>' in html
+    assert '<h2 id="volume-heading">Predictions and labels</h2>' in html
+    assert "apply to trained models only" not in html
