@@ -61,4 +61,15 @@ def test_prompt_request_page_fits(server, browser, screenshots, prompt_request, 
     assert page.locator("pre.prompt-diff .diff-added").count() == 1
     assert page.locator("tr[data-metric='accuracy'] td.delta-worse").count() == 1
     assert page.get_by_role("link", name="CSV").count() == 2
+    # The metric deltas fit without scrolling sideways: a table at 1366 px,
+    # one stacked block per metric at 390 px, each value under its column name.
+    deltas = page.locator(".table-scroll:has(table.metrics-compare)")
+    assert deltas.evaluate("el => el.scrollWidth - el.clientWidth") == 0
+    header = page.locator("table.metrics-compare thead")
+    if width == "phone":
+        assert header.evaluate("el => el.getBoundingClientRect().height") <= 1
+        difference = page.locator("tr[data-metric='accuracy'] td.delta")
+        assert difference.get_attribute("data-label") == "Difference"
+    else:
+        assert header.is_visible()
     context.close()
