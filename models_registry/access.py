@@ -110,6 +110,16 @@ def holding_sql(actor, codename: str, model_column: str) -> tuple[str, list]:
     )
 
 
+def visible_sql(actor, model_column: str) -> tuple[str, list]:
+    """SQL that is true where the actor may see the model whose id is
+    ``model_column``, for any actor (nobody, a superuser, anyone else)."""
+    if not may(actor):
+        return "1 = 0", []
+    if actor.is_superuser:
+        return "1 = 1", []
+    return holding_sql(actor, VIEW, model_column)
+
+
 class Holding(Expression):
     """``holding_sql`` as a queryset condition on the model at ``ref`` (a
     field path to a RegisteredModel id). The column is compiled by Django, so

@@ -123,14 +123,6 @@ def _detail_sql() -> dict[str, Any]:
     }
 
 
-def _visible_sql(actor) -> tuple[str, list]:
-    if not access.may(actor):
-        return "1 = 0", []
-    if actor.is_superuser:
-        return "1 = 1", []
-    return access.holding_sql(actor, access.VIEW, "m.id")
-
-
 def _build(row, aliases: str) -> dict:
     """Instances of the parts named by ``aliases`` from consecutive columns."""
     parts, built, start = _detail_sql()["parts"], {}, 0
@@ -145,7 +137,7 @@ def _build(row, aliases: str) -> dict:
 def model_get(*, actor, name: str) -> RegisteredModel:
     """The model of this name with its team, if the actor may see it (one
     query)."""
-    visible, params = _visible_sql(actor)
+    visible, params = access.visible_sql(actor, "m.id")
     rows = db.rows(_detail_sql()["model"] + visible, [name, *params])
     if not rows:
         raise ModelNotFound("No such model.")
@@ -186,7 +178,7 @@ def version_list(
 def version_get(*, actor, id: int) -> ModelVersion:
     """The version with its model and team, artifact, training run and
     registrant, if the actor may see its model (one query)."""
-    visible, params = _visible_sql(actor)
+    visible, params = access.visible_sql(actor, "m.id")
     rows = db.rows(_detail_sql()["version"] + visible, [id, *params])
     if not rows:
         raise VersionNotFound("No such model version.")

@@ -166,15 +166,6 @@ def _by_id(ids: list[int], select: str, column: str, build) -> list:
     return [found[pk] for pk in ids]
 
 
-def _visible(actor, model_column: str) -> tuple[str, list]:
-    """The condition limiting rows to models the actor may see."""
-    if not access.may(actor):
-        return "1 = 0", []
-    if actor.is_superuser:
-        return "1 = 1", []
-    return access.holding_sql(actor, access.VIEW, model_column)
-
-
 def _model_row(row) -> RegisteredModel:
     count = len(_MODEL_FIELDS)
     model = db.instance(RegisteredModel, _MODEL_FIELDS, row[:count])
@@ -290,7 +281,7 @@ def _live_params() -> list:
 
 def model_named(actor, name: str) -> RegisteredModel | None:
     """The model of this name if the actor may see it (one query)."""
-    visible, params = _visible(actor, "m.id")
+    visible, params = access.visible_sql(actor, "m.id")
     found = db.rows(
         f"{queries()['models']} WHERE m.name = %s AND {visible}", [name, *params]
     )
@@ -300,7 +291,7 @@ def model_named(actor, name: str) -> RegisteredModel | None:
 def version_numbered(actor, name: str, number: int) -> ModelVersion | None:
     """Version ``number`` of the model ``name`` if the actor may see it (one
     query)."""
-    visible, params = _visible(actor, "m.id")
+    visible, params = access.visible_sql(actor, "m.id")
     found = db.rows(
         f"{queries()['versions']} WHERE m.name = %s AND v.version = %s AND {visible}",
         [name, number, *params],

@@ -160,8 +160,20 @@ def version_output(version) -> dict[str, Any]:
     }
 
 
-def page_of(view: ApiView, items, render) -> Any:
-    """``view.paginated`` with answers built by ``render`` (model_output,
-    version_output) rather than a serializer."""
-    page = view.paginate_queryset(items)
-    return view.get_paginated_response([render(item) for item in page])
+def page_of(view: ApiView, read, render) -> Any:
+    """The paginated answer of ``view`` (the paginator's ``count``, ``next``,
+    ``previous`` and ``results``, and its 400s for a bad ``limit`` or
+    ``offset``) with the page and its count from ``read(offset=, limit=)``
+    (a ``page_selectors`` read: one query) and each answer built by
+    ``render`` (model_output, version_output) rather than a serializer."""
+    paginator, request = view.paginator, view.request
+    limit = paginator.get_limit(request)
+    offset = paginator.get_offset(request)
+    page = read(offset=offset, limit=limit)
+    # What LimitOffsetPagination.paginate_queryset keeps for its answer.
+    paginator.request, paginator.limit = request, limit
+    paginator.offset, paginator.count = offset, page.count
+    paginator.display_page_controls = (
+        page.count > limit and paginator.template is not None
+    )
+    return view.get_paginated_response([render(item) for item in page.items])

@@ -1,11 +1,13 @@
 """Registered models, and the versions and runs registered under one model."""
 
+from functools import partial
+
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from kernel.api import error_example, error_response
-from models_registry import selectors, services
+from models_registry import page_selectors, selectors, services
 from models_registry.api import examples
 from models_registry.api.common import (
     BAD_REQUEST,
@@ -58,9 +60,7 @@ class ModelListCreate(RegistryView):
         filters = self.parse_query(ModelFilters)
         return page_of(
             self,
-            selectors.model_list(
-                actor=request.user, filters=filters, with_counts=False
-            ),
+            partial(page_selectors.model_page, actor=request.user, filters=filters),
             model_output,
         )
 
@@ -258,10 +258,13 @@ class ModelVersionListRegister(RegistryView):
     def get(self, request, name):
         model = selectors.model_get(actor=request.user, name=name)
         filters = self.parse_query(ModelVersionFilters)
-        versions = selectors.version_list(
-            actor=request.user, model=model, filters=filters
+        read = partial(
+            page_selectors.version_page,
+            actor=request.user,
+            filters=filters,
+            model=model,
         )
-        return page_of(self, versions, version_output)
+        return page_of(self, read, version_output)
 
     @extend_schema(
         operation_id="model_versions_register",

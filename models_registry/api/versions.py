@@ -1,12 +1,14 @@
 """Model versions and what hangs off one: checklist, card, evaluations,
 reproduction checks."""
 
+from functools import partial
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from kernel.api import error_example, error_response
-from models_registry import selectors, services
+from models_registry import page_selectors, selectors, services
 from models_registry.api import examples
 from models_registry.api.common import (
     BAD_REQUEST,
@@ -15,6 +17,7 @@ from models_registry.api.common import (
     VERSION_ID,
     VERSION_NOT_FOUND_EXAMPLE,
     RegistryView,
+    page_of,
     snapshots_by_id,
     version_output,
 )
@@ -70,8 +73,10 @@ class VersionList(RegistryView):
     )
     def get(self, request):
         filters = self.parse_query(VersionFilters)
-        return self.paginated(
-            selectors.version_list(actor=request.user, filters=filters), VersionOutput
+        return page_of(
+            self,
+            partial(page_selectors.version_page, actor=request.user, filters=filters),
+            version_output,
         )
 
 
