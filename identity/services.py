@@ -24,7 +24,7 @@ from identity.errors import LoginRefused
 from identity.models import ExternalIdentity, GroupMapping, UserSession
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from kernel.models import Team
-from kernel.roles import PLATFORM_ADMIN, ROLE_LABELS, ROLES
+from kernel.roles import PLATFORM_ADMIN, ROLE_LABELS, ROLES, forget_memberships
 
 logger = logging.getLogger("identity.sso")
 
@@ -126,7 +126,7 @@ def access_sync(*, user, groups: Iterable[str], source: str) -> dict[str, list]:
         user.is_staff = is_staff
         user.save(update_fields=["is_staff"])
         record("identity.staff_changed", {"is_staff": is_staff})
-    user._gatehouse_roles = frozenset(wanted_roles)
+    forget_memberships(user)
     return changes
 
 

@@ -3,12 +3,14 @@ from datetime import timedelta
 from functools import cache
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from kernel import db
-from kernel.models import ApiToken
+from kernel.models import ApiToken, ServiceAccount
+from kernel.roles import remember_memberships
 from kernel.scopes import missing_scope, view_key
 from kernel.throttling import (
     API_TOKEN_USERNAME,
@@ -24,29 +26,44 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @cache
 def _token_query() -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The token, its user, and the user's groups and service-account flag
+    (what ``kernel.roles`` would read next): one row per group, or one row
+    with no group."""
     user_model = get_user_model()
     token_fields = tuple(field.attname for field in ApiToken._meta.concrete_fields)
     user_fields = tuple(field.attname for field in user_model._meta.concrete_fields)
     columns = [f"t.{field.column}" for field in ApiToken._meta.concrete_fields]
     columns += [f"u.{field.column}" for field in user_model._meta.concrete_fields]
+    user_groups = user_model.groups.through._meta.db_table
     sql = (
-        f"SELECT {', '.join(columns)} FROM {ApiToken._meta.db_table} t "  # noqa: S608
+        f"SELECT {', '.join(columns)}, g.id, g.name, EXISTS (SELECT 1 FROM "  # noqa: S608
+        f"{ServiceAccount._meta.db_table} s WHERE s.user_id = u.id) "
+        f"FROM {ApiToken._meta.db_table} t "
         f"JOIN {user_model._meta.db_table} u "
-        f"ON u.{user_model._meta.pk.column} = t.user_id WHERE t.prefix = %s"
+        f"ON u.{user_model._meta.pk.column} = t.user_id "
+        f"LEFT JOIN {user_groups} ug ON ug.user_id = u.id "
+        f"LEFT JOIN {Group._meta.db_table} g ON g.id = ug.group_id "
+        "WHERE t.prefix = %s"
     )
     return sql, token_fields, user_fields
 
 
 def _token_with_user(prefix: str) -> ApiToken | None:
-    """The token with this prefix and its user, in one prepared query: every
-    API request starts here."""
+    """The token with this prefix and its user, with the user's roles and
+    groups, in one prepared query: every API request starts here."""
     sql, token_fields, user_fields = _token_query()
     found = db.rows(sql, [prefix])
     if not found:
         return None
     row = found[0]
-    token = db.instance(ApiToken, token_fields, row[: len(token_fields)])
-    token.user = db.instance(get_user_model(), user_fields, row[len(token_fields) :])
+    start, end = len(token_fields), len(token_fields) + len(user_fields)
+    token = db.instance(ApiToken, token_fields, row[:start])
+    token.user = db.instance(get_user_model(), user_fields, row[start:end])
+    remember_memberships(
+        token.user,
+        [(found_row[end], found_row[end + 1]) for found_row in found if found_row[end]],
+        row[end + 2],
+    )
     return token
 
 

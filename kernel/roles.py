@@ -8,6 +8,8 @@ Teams are groups too, but they carry no global permissions: what a team may do
 is granted per model through object permissions.
 """
 
+from functools import cache
+
 DATA_SCIENTIST = "data_scientist"
 REVIEWER = "reviewer"
 RISK_OFFICER = "risk_officer"
@@ -191,32 +193,56 @@ def sync_role_groups_migration(apps, schema_editor) -> None:
     sync_role_groups(apps)
 
 
-def _load_roles(user) -> None:
-    """The user's roles and whether the user is a service account, in one
-    query (cached on the user object): every rule that asks for roles gets the
-    service-account answer for free."""
+@cache
+def _memberships_sql() -> str:
+    """Every group of a user (roles and teams), and one row with no group when
+    the user is a service account: one prepared query."""
     from django.contrib.auth import get_user_model
-    from django.db.models import Exists, FilteredRelation, OuterRef, Q
+    from django.contrib.auth.models import Group
 
     from kernel.models import ServiceAccount
 
-    rows = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(
-            role_group=FilteredRelation("groups", condition=Q(groups__name__in=ROLES)),
-            is_service=Exists(ServiceAccount.objects.filter(user=OuterRef("pk"))),
-        )
-        .values_list("role_group__name", "is_service")
+    user_groups = get_user_model().groups.through._meta.db_table
+    return (
+        f"SELECT g.id, g.name FROM {user_groups} ug "  # noqa: S608
+        f"JOIN {Group._meta.db_table} g ON g.id = ug.group_id WHERE ug.user_id = %s "
+        f"UNION ALL SELECT NULL, NULL FROM {ServiceAccount._meta.db_table} "
+        "WHERE user_id = %s"
     )
-    names = set()
-    is_service = False
-    for name, service in rows:
-        is_service = is_service or service
-        if name is not None:
-            names.add(name)
-    user._gatehouse_roles = frozenset(names)
-    user._gatehouse_is_service_account = is_service
+
+
+def remember_memberships(user, groups, is_service: bool) -> None:
+    """Cache on the user object, for the request, what ``_load_roles`` reads:
+    ``groups`` as (id, name) pairs of every group the user is in."""
+    groups = list(groups)
+    user._gatehouse_roles = frozenset(name for _, name in groups if name in ROLES)
+    user._gatehouse_group_ids = frozenset(group_id for group_id, _ in groups)
+    user._gatehouse_is_service_account = bool(is_service)
+
+
+def forget_memberships(user) -> None:
+    """Drop the cached roles and groups (after the user's groups changed)."""
+    for name in (
+        "_gatehouse_roles",
+        "_gatehouse_group_ids",
+        "_gatehouse_is_service_account",
+    ):
+        user.__dict__.pop(name, None)
+
+
+def _load_roles(user) -> None:
+    """The user's roles, groups and whether the user is a service account, in
+    one prepared query (cached on the user object): every rule that asks for
+    roles gets team membership and the service-account answer for free. Token
+    authentication reads them with the token (kernel/authentication.py)."""
+    from kernel import db
+
+    rows = db.rows(_memberships_sql(), [user.pk, user.pk])
+    remember_memberships(
+        user,
+        [(group_id, name) for group_id, name in rows if group_id is not None],
+        any(group_id is None for group_id, _ in rows),
+    )
 
 
 def user_roles(user) -> frozenset[str]:
@@ -226,6 +252,20 @@ def user_roles(user) -> frozenset[str]:
     if getattr(user, "_gatehouse_roles", None) is None:
         _load_roles(user)
     return user._gatehouse_roles
+
+
+def group_ids(user) -> frozenset[int]:
+    """Ids of every group the user is in, roles and teams (cached with the
+    roles): ``team.group_id in group_ids(user)`` is team membership."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if getattr(user, "_gatehouse_group_ids", None) is None:
+        _load_roles(user)
+    return user._gatehouse_group_ids
+
+
+def is_team_member(user, team) -> bool:
+    return team.group_id in group_ids(user)
 
 
 def is_service_account(user) -> bool:
@@ -268,4 +308,5 @@ def writes_nothing(user) -> bool:
         return False
     from kernel.models import Team
 
-    return not Team.objects.filter(group__user=user).exists()
+    groups = group_ids(user)
+    return not (groups and Team.objects.filter(group_id__in=groups).exists())

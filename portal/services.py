@@ -17,7 +17,13 @@ from kernel.errors import (
     TokenAlreadyRevoked,
 )
 from kernel.models import ApiToken, ServiceAccount, Team
-from kernel.roles import PLATFORM_ADMIN, ROLES, is_service_account, user_has_role
+from kernel.roles import (
+    PLATFORM_ADMIN,
+    ROLES,
+    forget_memberships,
+    is_service_account,
+    user_has_role,
+)
 from kernel.scopes import SCOPE_NAMES, scope_errors, scopes_text
 from kernel.tokens import generate_token
 from portal.accounts import access as accounts_access
@@ -236,7 +242,7 @@ def user_groups_set(*, actor, user, groups) -> None:
                     target=user,
                     payload={kind: label, "user": user.get_username()},
                 )
-        user.__dict__.pop("_gatehouse_roles", None)
+        forget_memberships(user)
 
 
 # What the admin's user form may change besides groups, permissions and the

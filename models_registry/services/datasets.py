@@ -8,6 +8,7 @@ from audit.services import audit_record
 from kernel.models import Team
 from kernel.roles import (
     PLATFORM_ADMIN,
+    is_team_member,
     user_has_role,
 )
 from models_registry import validation
@@ -21,7 +22,6 @@ from models_registry.models import (
 from models_registry.selectors import dataset_list
 from models_registry.services.preconditions import (
     FieldErrors,
-    is_team_member,
 )
 
 

@@ -9,7 +9,6 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
 from kernel import db
-from kernel.models import Team
 from models_registry import access
 from models_registry.errors import (
     ModelNotFound,
@@ -49,7 +48,6 @@ def _sql() -> dict[str, str]:
     user = get_user_model()
     user_groups = user.groups.through._meta.db_table
     return {
-        "member": f"SELECT 1 FROM {user_groups} WHERE user_id = %s AND group_id = %s",  # noqa: S608
         "name_taken": f"SELECT 1 FROM {RegisteredModel._meta.db_table} WHERE name = %s",  # noqa: S608
         "lock": (
             f"SELECT {', '.join(_MODEL_COLUMNS)} FROM "  # noqa: S608
@@ -69,10 +67,6 @@ def _sql() -> dict[str, str]:
             "AND gp.permission_id = p.id))"
         ),
     }
-
-
-def is_team_member(actor, team: Team) -> bool:
-    return bool(db.rows(_sql()["member"], [actor.pk, team.group_id]))
 
 
 def holds_globally(actor, permission: str) -> bool:

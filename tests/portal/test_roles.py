@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from kernel import roles
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,53 @@ def test_user_roles_reads_the_groups(data_scientist, platform_admin, outsider):
     assert roles.user_roles(data_scientist) == {roles.DATA_SCIENTIST}
     assert roles.user_has_role(platform_admin, roles.PLATFORM_ADMIN, roles.AUDITOR)
     assert roles.user_roles(outsider) == frozenset()
+
+
+def test_roles_groups_and_service_flag_come_in_one_query(
+    data_scientist, team, other_team, django_assert_num_queries
+):
+    from kernel.models import ServiceAccount
+
+    with django_assert_num_queries(1):
+        assert roles.user_roles(data_scientist) == {roles.DATA_SCIENTIST}
+        assert roles.is_team_member(data_scientist, team)
+        assert not roles.is_team_member(data_scientist, other_team)
+        assert not roles.is_service_account(data_scientist)
+        assert team.group_id in roles.group_ids(data_scientist)
+    robot = make_user("svc-robot", team=team)
+    ServiceAccount.objects.create(user=robot, team=team, created_by=data_scientist)
+    assert roles.is_service_account(robot)
+    assert roles.user_roles(robot) == frozenset()
+    assert roles.is_team_member(robot, team)
+
+
+def test_token_authentication_reads_the_roles_with_the_token(
+    data_scientist, team, django_assert_num_queries
+):
+    from kernel.authentication import user_for_token
+    from portal.services import api_token_create
+
+    plaintext = api_token_create(user=data_scientist, name="ci")[1]
+    user_for_token(plaintext)  # the first use also stamps last_used_at
+    with django_assert_num_queries(1):
+        user, _ = user_for_token(plaintext)
+        assert roles.user_roles(user) == {roles.DATA_SCIENTIST}
+        assert roles.is_team_member(user, team)
+        assert not roles.is_service_account(user)
+        assert not roles.writes_nothing(user)
+
+
+def test_forgotten_memberships_are_read_again(data_scientist, other_team):
+    assert not roles.is_team_member(data_scientist, other_team)
+    data_scientist.groups.add(other_team.group)
+    assert not roles.is_team_member(data_scientist, other_team)  # cached
+    roles.forget_memberships(data_scientist)
+    assert roles.is_team_member(data_scientist, other_team)
+    assert roles.user_roles(data_scientist) == {roles.DATA_SCIENTIST}
+
+
+def test_a_user_in_no_team_and_no_role_writes_nothing(outsider, team):
+    assert roles.writes_nothing(outsider)
+    outsider.groups.add(team.group)
+    roles.forget_memberships(outsider)
+    assert not roles.writes_nothing(outsider)
