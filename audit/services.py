@@ -27,6 +27,7 @@ from audit.selectors import (
     chain_head_sequence,
 )
 from audit.signing import checkpoint_message, key_id, sign, signing_key
+from kernel import db
 
 # pg_advisory_xact_lock key serialising appends to the chain ("GATEHOUS" in ASCII).
 CHAIN_LOCK_KEY = 0x4741544548_4F5553
@@ -122,28 +123,26 @@ def audit_record(
     # (migration 0005) takes the lock, reads the head, hashes and inserts. Outside
     # an atomic block that statement is its own transaction.
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _APPEND_SQL,
-                [
-                    CHAIN_LOCK_KEY,
-                    event.actor_id,
-                    event.actor_text,
-                    event.actor_ip,
-                    event.request_id,
-                    event.action,
-                    event.target_type,
-                    event.target_id,
-                    event.target_text,
-                    event.scope,
-                    event.payload_json,
-                    head,
-                    middle,
-                ],
-            )
-            event.sequence, event.timestamp, event.prev_hash, event.hash = (
-                cursor.fetchone()
-            )
+        # Prepared once per connection (kernel.db): every write ends here.
+        found = db.rows(
+            _APPEND_SQL,
+            [
+                CHAIN_LOCK_KEY,
+                event.actor_id,
+                event.actor_text,
+                event.actor_ip,
+                event.request_id,
+                event.action,
+                event.target_type,
+                event.target_id,
+                event.target_text,
+                event.scope,
+                event.payload_json,
+                head,
+                middle,
+            ],
+        )
+        event.sequence, event.timestamp, event.prev_hash, event.hash = found[0]
         event._state.adding = False
         return event
     # SQLite: the settings open every transaction with BEGIN IMMEDIATE, which

@@ -25,6 +25,13 @@ dates); the fields it was not given load on access, as with ``only()``.
 ``record`` converts them the same way into a plain ``Record``: for pages of
 answers, which read a few attributes of hundreds of rows and would otherwise
 spend most of their time in the ORM's ``Model.__init__`` (signals, descriptors).
+
+``insert`` and ``insert_many`` write new rows the way ``save()`` and
+``bulk_create`` would (each field's ``pre_save`` and ``get_db_prep_save``, so
+``auto_now`` stamps, JSON and foreign keys are what the ORM writes), with one
+fixed text per model, prepared: the hot writes insert several rows each, and
+the ORM compiles a new statement for every one of them. A model with
+``pre_save``/``post_save`` receivers or a parent model goes through ``save()``.
 """
 
 from functools import cache
@@ -33,6 +40,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import connection
 from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 
 _PADDED_UP_TO = 1024
 
@@ -63,9 +71,12 @@ def _cursor():
         return connection.cursor()
     if _PREPARED_CURSOR is None:
         _PREPARED_CURSOR = _prepared_cursor_class()
-    # Django's own cursor first: it runs the connection health check and
-    # (re)connects; the prepared cursor then shares the connection.
-    connection.cursor().close()
+    # What Django's own cursor does first: the connection health check (once
+    # per request), (re)connecting, the thread check; the prepared cursor then
+    # shares the connection.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
     with connection.wrap_database_errors:
         raw = _PREPARED_CURSOR(connection.connection)
     if connection.queries_logged:
@@ -165,3 +176,76 @@ def instance(model: type[Model], attnames: tuple[str, ...], values) -> Model:
             value = function(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, names, converted)
+
+
+@cache
+def _inserted_fields(model: type[Model]) -> tuple:
+    return tuple(
+        field
+        for field in model._meta.local_concrete_fields
+        if field is not model._meta.auto_field and not field.generated
+    )
+
+
+@cache
+def _insert_sql(model: type[Model], vendor: str) -> str:
+    quote = connection.ops.quote_name
+    fields = _inserted_fields(model)
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    if model._meta.auto_field is not None:
+        sql += f" RETURNING {quote(model._meta.auto_field.column)}"
+    return sql
+
+
+def _through_orm(model: type[Model]) -> bool:
+    return bool(
+        model._meta.parents
+        or not connection.features.can_return_columns_from_insert
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    )
+
+
+def _insert_params(obj: Model) -> list:
+    return [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for field in _inserted_fields(type(obj))
+    ]
+
+
+def insert(obj: Model) -> Model:
+    """INSERT a new ``obj`` (what ``obj.save(force_insert=True)`` writes) and
+    set its primary key; see the module's note."""
+    model = type(obj)
+    if _through_orm(model):
+        obj.save(force_insert=True)
+        return obj
+    found = rows(_insert_sql(model, connection.vendor), _insert_params(obj))
+    if model._meta.auto_field is not None:
+        obj.pk = found[0][0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+def insert_many(objs: list[Model]) -> None:
+    """INSERT new rows of one model in one round trip (psycopg pipelines an
+    ``executemany``); their primary keys are not read back."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if _through_orm(model):
+        model.objects.bulk_create(objs)
+        return
+    sql = _insert_sql(model, connection.vendor)
+    if model._meta.auto_field is not None:
+        sql = sql.rsplit(" RETURNING ", 1)[0]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [_insert_params(obj) for obj in objs])
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias

@@ -8,10 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from kernel import db
 from kernel.errors import ServiceError
 from kernel.guards import is_digits
 from kernel.models import Team
-from kernel.roles import PLATFORM_ADMIN, user_has_role
+from kernel.roles import PLATFORM_ADMIN, is_team_member, user_has_role
+from kernel.teams import team_by_slug, teams_of
 from mlflow_bridge import errors, mapping, prompts, selectors
 from mlflow_bridge.models import RegisteredModelTag
 from mlflow_bridge.services import checks
@@ -27,18 +29,17 @@ from models_registry.models import EntryKind, RegisteredModel
 
 def _team_for(actor, slug: str | None) -> Team:
     if slug is not None:
-        team = Team.objects.filter(slug=slug).first()
+        team = team_by_slug(slug)
         if team is None:
             raise errors.invalid(
                 f"No team has the slug '{slug}' (tag {mapping.TEAM_TAG})."
             )
-        is_member = actor.groups.filter(pk=team.group_id).exists()
-        if not (is_member or user_has_role(actor, PLATFORM_ADMIN)):
+        if not (is_team_member(actor, team) or user_has_role(actor, PLATFORM_ADMIN)):
             raise errors.denied(
                 f"You can only register models for your own teams, not '{slug}'."
             )
         return team
-    teams = list(Team.objects.filter(group__user=actor).order_by("slug"))
+    teams = teams_of(actor)
     if len(teams) == 1:
         return teams[0]
     held = ", ".join(team.slug for team in teams) or "none"
@@ -107,9 +108,11 @@ def _store_new_tags(actor, model: RegisteredModel, tags: dict[str, str]) -> None
     if not tags:
         return
     now = timezone.now()
-    RegisteredModelTag.objects.bulk_create(
-        RegisteredModelTag(model=model, key=key, value=value, updated_at=now)
-        for key, value in tags.items()
+    db.insert_many(
+        [
+            RegisteredModelTag(model=model, key=key, value=value, updated_at=now)
+            for key, value in tags.items()
+        ]
     )
     audit_record(
         actor=actor,

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from audit.services import audit_record
+from kernel import db
 from kernel.errors import ServiceError
 from kernel.guards import is_digits
 from mlflow_bridge import errors, mapping, selectors
@@ -119,10 +120,12 @@ def _register(
                 semantic_version=reserved.get(mapping.SEMANTIC_VERSION_TAG, ""),
             )
             if created:
-                # What answers read of a new version's link, known here.
+                # What answers read of a new version, known here: no link yet,
+                # and (a trained model's version) no prompt content.
                 ModelVersion.mlflow_link.related.set_cached_value(version, None)
+                ModelVersion.prompt.related.set_cached_value(version, None)
             if created and kept:
-                VersionLink.objects.create(version=version, **kept)
+                db.insert(VersionLink(version=version, **kept))
                 audit_record(
                     actor=actor,
                     action="mlflow.version_linked",

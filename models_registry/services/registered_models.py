@@ -17,6 +17,7 @@ from kernel.roles import (
     REVIEWER,
     RISK_OFFICER,
     VALIDATOR,
+    is_team_member,
     user_has_role,
 )
 from models_registry import access, validation
@@ -42,7 +43,6 @@ from models_registry.services.preconditions import (
     check_choice,
     holds_globally,
     is_model_name_taken,
-    is_team_member,
     lock_model,
     require_model_permission,
 )
@@ -188,9 +188,7 @@ def model_create(
         # No savepoint inside a caller's transaction: an error here ends the
         # whole registration (the caller's block rolls back too).
         with transaction.atomic(savepoint=False):
-            model = RegisteredModel.objects.create(
-                team=team, created_by=actor, **values
-            )
+            model = db.insert(RegisteredModel(team=team, created_by=actor, **values))
             _grant_on_create(model, team)
             audit_record(
                 actor=actor,

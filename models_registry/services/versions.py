@@ -166,6 +166,15 @@ def _registered(model: RegisteredModel, sha256) -> ModelVersion | None:
 
 
 @cache
+def _numbered_sql() -> str:
+    """The model's last version number, handed out under its row lock."""
+    return (
+        f"UPDATE {RegisteredModel._meta.db_table} "  # noqa: S608
+        "SET last_version_number = %s WHERE id = %s"
+    )
+
+
+@cache
 def _registered_sql() -> str:
     return (
         f"SELECT 1 FROM {Artifact._meta.db_table} a JOIN "  # noqa: S608
@@ -242,38 +251,44 @@ def _version_record(
     if existing is not None:
         return existing, False
     model.last_version_number += 1
-    model.save(update_fields=["last_version_number"])
-    stored_artifact = Artifact.objects.create(
-        model=model,
-        uri=artifact["uri"],
-        sha256=artifact["sha256"],
-        size_bytes=artifact["size_bytes"],
-        format=artifact["format"],
-        preprocessing_code_version=artifact.get("preprocessing_code_version", ""),
-        feature_spec=artifact.get("feature_spec", []),
-        training_run=training_run,
-        created_by=actor,
+    db.execute(_numbered_sql(), [model.last_version_number, model.pk])
+    stored_artifact = db.insert(
+        Artifact(
+            model=model,
+            uri=artifact["uri"],
+            sha256=artifact["sha256"],
+            size_bytes=artifact["size_bytes"],
+            format=artifact["format"],
+            preprocessing_code_version=artifact.get("preprocessing_code_version", ""),
+            feature_spec=artifact.get("feature_spec", []),
+            training_run=training_run,
+            created_by=actor,
+        )
     )
-    version = ModelVersion.objects.create(
-        model=model,
-        version=model.last_version_number,
-        semantic_version=semantic_version,
-        artifact=stored_artifact,
-        training_run=training_run,
-        description=description,
-        tags=tags,
-        registered_by=actor,
+    version = db.insert(
+        ModelVersion(
+            model=model,
+            version=model.last_version_number,
+            semantic_version=semantic_version,
+            artifact=stored_artifact,
+            training_run=training_run,
+            description=description,
+            tags=tags,
+            registered_by=actor,
+        )
     )
     now = timezone.now()
-    model_card = ModelCard.objects.create(
-        version=version, revision=1, updated_at=now, updated_by=actor, **card
+    model_card = db.insert(
+        ModelCard(version=version, revision=1, updated_at=now, updated_by=actor, **card)
     )
-    ModelCardRevision.objects.create(
-        card=model_card,
-        revision=1,
-        content=model_card.content(),
-        edited_by=actor,
-        edited_at=now,
+    db.insert(
+        ModelCardRevision(
+            card=model_card,
+            revision=1,
+            content=model_card.content(),
+            edited_by=actor,
+            edited_at=now,
+        )
     )
     audit_record(
         actor=actor,

@@ -315,3 +315,27 @@ def test_reads_run_a_fixed_number_of_queries(
         "model-versions/get": 3,
         "registered-models/alias": 4,
     }
+
+
+def test_writes_run_a_fixed_number_of_statements(call, data_scientist):
+    """Registering a model and a version: what they must do (authenticate with
+    the roles, check, lock, number, insert, grant, audit), each one statement."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call("GET", "registered-models/search")  # the token's last use, once a minute
+    body = {"name": "counted", "tags": [{"key": "owner", "value": "dana"}]}
+    with CaptureQueriesContext(connection) as created:
+        assert call("POST", "registered-models/create", body).status_code == 200
+    statements = [query["sql"] for query in created.captured_queries]
+    tags = [{"key": key, "value": value} for key, value in sha_tags("1").items()]
+    version = {"name": "counted", "source": "s3://m/1", "tags": tags}
+    with CaptureQueriesContext(connection) as registered:
+        assert call("POST", "model-versions/create", version).status_code == 200
+    versions = [query["sql"] for query in registered.captured_queries]
+    # The test's own transaction turns BEGIN/COMMIT into a savepoint and its
+    # release: the same number of round trips.
+    assert len(statements) == 12, statements
+    assert len(versions) == 13, versions
+    assert sum("audit_append" in sql for sql in statements) == 2  # model, tags
+    assert sum(sql.startswith("INSERT") for sql in versions) == 4

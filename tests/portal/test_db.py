@@ -89,3 +89,93 @@ def test_instance_converts_like_the_orm_in_any_column_order(data_scientist, team
     # Columns not read load on access, as with only().
     assert built.get_deferred_fields() >= {"description", "status"}
     assert built.status == stored.status
+
+
+def _stored_values(obj) -> dict:
+    return {
+        field.attname: getattr(obj, field.attname)
+        for field in type(obj)._meta.concrete_fields
+    }
+
+
+def test_insert_writes_the_row_save_writes_with_one_prepared_statement(
+    data_scientist, team
+):
+    from models_registry.models import RegisteredModel
+
+    values = {
+        "team": team,
+        "created_by": data_scientist,
+        "title": "Credit",
+        "domain": "credit",
+        "risk_class": "high",
+        "regulatory_tier": "high",
+        "serving_mode": "batch",
+        "offline_success_metrics": [
+            {"metric": "auc", "direction": "higher", "threshold": 0.7}
+        ],
+        "fairness_attributes": ["age"],
+    }
+    with CaptureQueriesContext(connection) as captured:
+        fast = db.insert(RegisteredModel(name="fast", **values))
+    assert len(captured) == 1
+    sql = captured[0]["sql"]
+    assert sql.startswith('INSERT INTO "models_registry_registeredmodel"')
+    assert "$1" in sql  # bound on the server, prepared
+    assert fast.pk is not None
+    assert fast._state.adding is False
+    assert fast.created_at is not None  # auto_now_add, as save() stamps it
+    assert fast.updated_at is not None
+    slow = RegisteredModel.objects.create(name="slow", **values)
+    fast_row = _stored_values(RegisteredModel.objects.get(pk=fast.pk))
+    slow_row = _stored_values(RegisteredModel.objects.get(pk=slow.pk))
+    assert fast_row == _stored_values(fast)
+    different = {"id", "name", "created_at", "updated_at"}
+    assert {k: v for k, v in fast_row.items() if k not in different} == {
+        k: v for k, v in slow_row.items() if k not in different
+    }
+
+
+def test_insert_goes_through_save_when_a_receiver_listens(data_scientist, team):
+    from django.db.models.signals import post_save
+
+    from mlflow_bridge.models import RegisteredModelTag
+
+    model = factories.make_model(data_scientist, team, name="listened")
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.key, created))
+
+    post_save.connect(receiver, sender=RegisteredModelTag)
+    try:
+        tag = db.insert(RegisteredModelTag(model=model, key="k", value="v"))
+        db.insert_many([RegisteredModelTag(model=model, key="j", value="w")])
+    finally:
+        post_save.disconnect(receiver, sender=RegisteredModelTag)
+    assert heard == [("k", True)]  # bulk_create sends no signals, as in the ORM
+    assert tag.pk is not None
+    assert set(model.mlflow_tags.values_list("key", flat=True)) == {"k", "j"}
+
+
+def test_insert_many_writes_every_row_in_one_round_trip(data_scientist, team):
+    from django.utils import timezone
+
+    from mlflow_bridge.models import RegisteredModelTag
+
+    model = factories.make_model(data_scientist, team, name="tagged")
+    now = timezone.now()
+    tags = [
+        RegisteredModelTag(model=model, key=f"k{n}", value=f"v{n}", updated_at=now)
+        for n in range(5)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        db.insert_many(tags)
+        db.insert_many([])
+    assert len(captured) == 1
+    assert captured[0]["sql"].startswith("5 times: INSERT INTO")
+    stored = dict(
+        RegisteredModelTag.objects.filter(model=model).values_list("key", "value")
+    )
+    assert stored == {f"k{n}": f"v{n}" for n in range(5)}
+    assert all(tag._state.adding is False for tag in tags)
