@@ -6,7 +6,9 @@ their rows into model instances."""
 from functools import cache
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import QuerySet
 
 from approvals.models import Deployment, DeploymentStatus, Strategy
 from kernel import db
@@ -299,14 +301,39 @@ def version_numbered(actor, name: str, number: int) -> ModelVersion | None:
     return _version_row(found[0]) if found else None
 
 
-def models_by_id(ids: list[int]) -> list[db.Record]:
-    """Records of these models, for answers (one query)."""
-    return _by_id(ids, queries()["models"], "m.id", _model_record)
+def _page(ordered: QuerySet, offset: int, limit: int, select: str, column: str, build):
+    """Records of one page of ``ordered`` (a search's filtered, ordered
+    query) and whether another page follows. On PostgreSQL one query: the
+    page's ids, as the ORM compiles them, inside the fixed SELECT, whose
+    text then depends only on the search's filters and paging, so it is
+    prepared and planned once per connection like the other reads; elsewhere
+    the ids, then their rows."""
+    ids = ordered.values_list("pk", flat=True)[offset : offset + limit + 1]
+    if connection.vendor != "postgresql":
+        ids = list(ids)
+        return _by_id(ids[:limit], select, column, build), len(ids) > limit
+    try:
+        page, params = ids.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing, found while compiling
+        return [], False
+    rows = db.rows(
+        f"{select} JOIN unnest(ARRAY({page})) WITH ORDINALITY AS page(id, position) "
+        f"ON page.id = {column} ORDER BY page.position",
+        params,
+    )
+    return [build(row) for row in rows[:limit]], len(rows) > limit
 
 
-def versions_by_id(ids: list[int]) -> list[db.Record]:
-    """Records of these versions, for answers (one query)."""
-    return _by_id(ids, queries()["versions"], "v.id", _version_record)
+def models_page(ordered: QuerySet, offset: int, limit: int) -> tuple[list, bool]:
+    """Records of a page of models and whether another follows (one query)."""
+    return _page(ordered, offset, limit, queries()["models"], "m.id", _model_record)
+
+
+def versions_page(ordered: QuerySet, offset: int, limit: int) -> tuple[list, bool]:
+    """Records of a page of versions and whether another follows (one
+    query)."""
+    select = queries()["versions"]
+    return _page(ordered, offset, limit, select, "v.id", _version_record)
 
 
 def latest_versions(model_ids: list[int]) -> list[db.Record]:

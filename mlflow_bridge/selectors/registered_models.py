@@ -100,8 +100,8 @@ def model_search(
     ordering = search.with_tiebreaks(
         search.ordering(order_by, search.MODEL_ORDER), ["name"]
     )
-    ids, more = search.page_ids(models.order_by(*ordering), offset, limit)
-    return model_views(fixed_sql.models_by_id(ids)), more
+    page, more = fixed_sql.models_page(models.order_by(*ordering), offset, limit)
+    return model_views(page), more
 
 
 def latest_versions(*, actor, name: str, stages: list[str]) -> list[VersionView]:

@@ -1,5 +1,5 @@
 """Searches: MLflow filter clauses and ``order_by`` keys turned into ORM
-filters and orderings, and the ids of one page of the result."""
+filters and orderings (``fixed_sql`` reads a page of the result)."""
 
 import re
 
@@ -10,12 +10,6 @@ from kernel.guards import is_digits
 from mlflow_bridge import errors, filters, mapping
 from mlflow_bridge.models import RegisteredModelTag
 from models_registry.models import EntryKind
-
-
-def page_ids(ordered: QuerySet, offset: int, limit: int) -> tuple[list[int], bool]:
-    """The ids of one page of an ordered query, and whether another follows."""
-    ids = list(ordered.values_list("pk", flat=True)[offset : offset + limit + 1])
-    return ids[:limit], len(ids) > limit
 
 
 def _compare(lookup: str, clause: filters.Clause) -> Q:

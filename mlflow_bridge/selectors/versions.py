@@ -43,9 +43,8 @@ def version_search(
     offset: int,
     limit: int,
 ) -> tuple[list[VersionView], bool]:
-    """A page of visible versions and whether another page follows: the ids
-    of the page from the filtered, ordered query, then their rows with the
-    fixed SQL."""
+    """A page of visible versions and whether another page follows: the
+    filtered, ordered query's page inside the fixed SQL of their rows."""
     clauses = filters.parse(filter_string)
     versions = search.filter_versions(
         access.limit_to(actor, ModelVersion.objects.all(), "model_id"), clauses
@@ -55,8 +54,8 @@ def version_search(
         search.VERSION_ORDER,
     )
     ordering = search.with_tiebreaks(ordering, ["model__name", "-version"])
-    ids, more = search.page_ids(versions.order_by(*ordering), offset, limit)
-    return version_views(fixed_sql.versions_by_id(ids)), more
+    page, more = fixed_sql.versions_page(versions.order_by(*ordering), offset, limit)
+    return version_views(page), more
 
 
 def version_by_alias(*, actor, name: str, alias: str) -> VersionView:
