@@ -154,8 +154,8 @@ def test_request_page_shows_the_evidence_a_reviewer_reads(client, world):
     assert "<strong>0 of 1</strong>" in page
     # Side by side with live v1: auc is worse (higher is better), ks has no target.
     auc = re.search(r'<tr data-metric="auc">(.*?)</tr>', page, re.S).group(1)
-    assert '<td class="number">0.78</td>' in auc
-    assert '<td class="number">0.8</td>' in auc
+    assert '<td class="number" data-label="v2 (this request)">0.78</td>' in auc
+    assert '<td class="number" data-label="v1 (live)">0.8</td>' in auc
     assert "delta-worse" in auc
     assert "-0.02" in auc
     ks = re.search(r'<tr data-metric="ks">(.*?)</tr>', page, re.S).group(1)
