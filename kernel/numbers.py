@@ -31,6 +31,39 @@ def signed(value: float) -> str:
     return "0"
 
 
+# LLM costs are recorded in US dollars (eval harnesses' per-case cost, the
+# ``cost`` of LLM call records); one symbol for them on every page.
+CURRENCY = "US$"
+
+
+def money(value) -> str:
+    """An amount of US dollars: ``US$0.0029``, ``US$1,234.5``, ``-US$0.5``.
+    The digits of :func:`number`, but never in scientific notation (a call
+    can cost less than a hundredth of a cent)."""
+    if value is None or isinstance(value, bool):
+        return "—"
+    amount = abs(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "—"
+    if 0 < amount < 0.0001:
+        digits = f"{amount:.8f}".rstrip("0").rstrip(".")
+        if digits == "0":  # below what any price list charges
+            return f"<{CURRENCY}0.00000001"
+    elif amount >= 1_000_000:
+        digits = f"{amount:,.0f}"
+    else:
+        digits = number(float(amount))
+    return f"{'-' if value < 0 else ''}{CURRENCY}{digits}"
+
+
+def signed_money(value) -> str:
+    """A difference of US dollars, with its sign: ``+US$0.0002``, ``US$0``."""
+    if value is None:
+        return "—"
+    text = money(value)
+    return f"+{text}" if value > 0 else text
+
+
 def percent(value, *, digits: int = 1) -> str:
     """A share (0.123) as a percentage (``12.3%``)."""
     if value is None:

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kernel.numbers import money
 from monitoring.models import Check
+
+# The key a cost check's score and thresholds are formatted under.
+COST_PER_CALL = "cost_per_call"
 
 # Every statistic of the drift checks, in the order the tables show them.
 NUMERIC_STATISTICS = {
@@ -107,6 +111,8 @@ _SHARES = {
     "unseen_share",
     "relative_miss",
 }
+# Amounts of US dollars (LLM calls' cost, see monitoring.llm.checks).
+_MONEY = {"cost", "baseline_cost_per_call", COST_PER_CALL}
 _COUNTS = {
     "reference_count",
     "current_count",
@@ -124,11 +130,14 @@ def score_key(method: str) -> str:
 
 def number(value: Any, key: str = "") -> str:
     """A number as a table shows it: counts with separators, shares in %,
-    p-values in scientific notation when small, 4 significant digits."""
+    amounts of money in US dollars, p-values in scientific notation when small,
+    4 significant digits."""
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
+    if key in _MONEY:
+        return money(value)
     if key in _COUNTS:
         return f"{round(value):,}"
     if key in _SHARES:
@@ -206,7 +215,8 @@ def alert_evidence(details: dict[str, Any]) -> Evidence:
     verdict = []
     if method:
         verdict.append(("Decided on", METHODS.get(method, method)))
-    key = score_key(method)
+    # A cost check decides on the cost per call, in US dollars.
+    key = COST_PER_CALL if "baseline_cost_per_call" in details else score_key(method)
     if details.get("score") is not None:
         verdict.append(("Value in the latest window", number(details["score"], key)))
     if details.get("threshold") is not None:

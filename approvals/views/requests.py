@@ -22,11 +22,12 @@ from approvals.views.prompt_requests import prompt_context
 from kernel.errors import PermissionDenied as ServicePermissionDenied
 from kernel.errors import ServiceError
 from kernel.guards import is_digits
-from kernel.numbers import number, signed
+from kernel.numbers import money, number, signed, signed_money
 from kernel.pages import add_service_errors, service_errors_as_http
 from kernel.roles import DATA_SCIENTIST, user_roles
 from models_registry import selectors as registry_selectors
 from models_registry.checklist import FAIL, fairness_disparities
+from models_registry.eval_formats.common import COST_METRICS
 from models_registry.forms import CARD_LABELS
 from models_registry.models import CARD_FIELDS
 
@@ -71,9 +72,13 @@ def _gate_rows(gates: list[dict]) -> list[dict]:
     ]
 
 
-def _metric_rows(metrics) -> list[dict]:
+def _metric_rows(metrics, *, money_metrics=frozenset()) -> list[dict]:
+    """The comparison rows of a request page; the metrics named in
+    ``money_metrics`` are amounts of US dollars."""
     rows = []
     for metric in metrics:
+        is_money = metric.name in money_metrics
+        show, show_signed = (money, signed_money) if is_money else (number, signed)
         verdict = ""
         if metric.delta is not None and metric.direction in ("higher", "lower"):
             if metric.delta == 0:
@@ -85,9 +90,9 @@ def _metric_rows(metrics) -> list[dict]:
         rows.append(
             {
                 "name": metric.name,
-                "candidate": number(metric.candidate),
-                "live": number(metric.live),
-                "delta": signed(metric.delta) if metric.delta is not None else "—",
+                "candidate": show(metric.candidate),
+                "live": show(metric.live),
+                "delta": show_signed(metric.delta) if metric.delta is not None else "—",
                 "direction": metric.direction,
                 "verdict": verdict,
             }
@@ -167,7 +172,9 @@ def _request_context(
     }
     prompt = prompt_context(detail)
     if prompt is not None:
-        prompt["metric_rows"] = _metric_rows(prompt.pop("comparisons"))
+        prompt["metric_rows"] = _metric_rows(
+            prompt.pop("comparisons"), money_metrics=COST_METRICS
+        )
         context["prompt"] = prompt
         context["card_sections"] = prompt.pop("card_sections")
     # The panel beside the summary: the forms, or why a decision was refused.

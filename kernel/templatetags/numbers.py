@@ -1,4 +1,5 @@
-"""``{% load numbers %}``: ``{{ value|number }}``, ``|signed``, ``|percent``."""
+"""``{% load numbers %}``: ``{{ value|number }}``, ``|signed``, ``|percent``,
+``|money`` (US dollars)."""
 
 from django import template
 
@@ -8,6 +9,7 @@ register = template.Library()
 
 register.filter("number", numbers.number)
 register.filter("signed", numbers.signed)
+register.filter("money", numbers.money)
 
 
 @register.filter

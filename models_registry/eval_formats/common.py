@@ -101,6 +101,10 @@ def mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+# Derived metrics that are amounts of US dollars (harnesses report cost in USD).
+COST_METRICS = frozenset({"cost_per_case"})
+
+
 def derived_metrics(cases: list[dict[str, Any]]) -> dict[str, float]:
     """What the cases say whatever the harness: pass rate, mean latency and
     cost per case, and the mean of each per-case metric."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from kernel.numbers import CURRENCY
 from monitoring.charts.layout import (
     ACCENT,
     BAD,
@@ -40,14 +41,15 @@ class Buckets:
         return date_axis(hourly=self.hourly)
 
 
-def _line(x, y, name, colour, *, percent=False) -> go.Scatter:
+def _line(x, y, name, colour, *, percent=False, prefix="") -> go.Scatter:
+    value = f"{prefix}%{{y:{'.2%' if percent else '.4~g'}}}"
     return go.Scatter(
         x=x,
         y=y,
         mode="lines+markers" if len(x) < 60 else "lines",
         name=name,
         line={"color": colour},
-        hovertemplate=f"%{{y:{'.2%' if percent else '.4~g'}}}<extra>{name}</extra>",
+        hovertemplate=f"{value}<extra>{name}</extra>",
     )
 
 
@@ -65,9 +67,9 @@ def cost(buckets: Buckets, limits) -> go.Figure:
             (base * limits.cost_spike_critical, BAD, "dash", "spike critical"),
         ]
     return figure(
-        [_line(x, y, "cost per call", ACCENT)],
+        [_line(x, y, "cost per call", ACCENT, prefix=CURRENCY)],
         title=title,
-        y_title="cost per call",
+        y_title=f"cost per call ({CURRENCY})",
         lines=lines,
         xaxis=buckets.axis(),
     )
@@ -81,7 +83,14 @@ def spend(buckets: Buckets) -> go.Figure:
     _, total = buckets.series(lambda row: row["cost"])
     return figure(
         [
-            go.Bar(x=x, y=total, name="cost", marker={"color": ACCENT}, yaxis="y"),
+            go.Bar(
+                x=x,
+                y=total,
+                name="cost",
+                marker={"color": ACCENT},
+                yaxis="y",
+                hovertemplate=f"{CURRENCY}%{{y:.4~g}}<extra>cost</extra>",
+            ),
             go.Scatter(
                 x=x,
                 y=calls,
@@ -92,7 +101,7 @@ def spend(buckets: Buckets) -> go.Figure:
             ),
         ],
         title=title,
-        y_title="cost",
+        y_title=f"cost ({CURRENCY})",
         xaxis=buckets.axis(),
         yaxis2={
             "title": {"text": "calls"},

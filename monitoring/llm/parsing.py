@@ -7,7 +7,7 @@ column, naming the rows, and nothing of a refused batch is stored:
 * required: ``timestamp`` (as for predictions), ``call_id`` (unique in the
   batch), ``model`` (the base model, e.g. ``openai:gpt-4.1``),
   ``input_tokens`` and ``output_tokens`` (whole numbers >= 0), ``cost``
-  (>= 0, in the team's currency) and ``latency_ms`` (>= 0). A missing value,
+  (>= 0, in US dollars) and ``latency_ms`` (>= 0). A missing value,
   NaN or infinity in them refuses the batch.
 * optional: ``prompt_version`` (when given, the version the batch is for),
   ``finish_reason`` (text), ``refusal`` (boolean; missing is false),

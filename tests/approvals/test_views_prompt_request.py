@@ -57,3 +57,23 @@ def test_prompt_request_page_shows_diff_and_metric_deltas(client, cast, outsider
     assert "Version and artifact" not in page
     client.force_login(outsider)
     assert client.get(f"/approvals/requests/{request.pk}/").status_code == 404
+
+
+def test_llm_cost_metrics_read_as_us_dollars(client, cast):
+    live = with_prompt(make_prompt(cast, risk_class="low"), "Answer: {{question}}")
+    evaluate(cast, live, accuracy=0.9, cost_per_case=0.0012)
+    scenarios.deploy(cast, live, env="staging")
+    new = with_prompt(
+        scenarios.factories.make_version(cast.author, live.model),
+        "Answer politely: {{question}}",
+    )
+    evaluate(cast, new, cases=("n",), accuracy=0.9, cost_per_case=0.0009)
+    request = scenarios.request(cast, new, env="staging")
+    client.force_login(cast.reviewer)
+    page = client.get(f"/approvals/requests/{request.pk}/").content.decode()
+    row = page.split('<tr data-metric="cost_per_case">', 1)[1].split("</tr>", 1)[0]
+    assert ">US$0.0009</td>" in row
+    assert ">US$0.0012</td>" in row
+    assert ">-US$0.0003" in row
+    accuracy = page.split('<tr data-metric="accuracy">', 1)[1].split("</tr>", 1)[0]
+    assert "US$" not in accuracy

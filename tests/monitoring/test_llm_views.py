@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from monitoring.evidence import alert_evidence
 from monitoring.services.config import monitoring_config_set
 from tests.monitoring.batches import check_all, hour_ago, ingest
 from tests.monitoring.llm_calls import call_rows
@@ -69,6 +70,35 @@ def test_the_team_sees_the_llm_dashboard_in_labels(client, world, calls):
         assert internal not in text.split("<script", 1)[0], internal
     dashboard = client.get(f"/monitoring/deployments/{world.deployment.pk}/")
     assert "LLM calls: cost, quality and safety" in dashboard.content.decode()
+
+
+def test_costs_read_as_us_dollars(client, world, calls):
+    text = _page(client, world.users.requester, world.deployment).content.decode()
+    # 40 calls at 0.002 and 40 at 0.008 (tests.monitoring.llm_calls).
+    assert "<dt>Cost</dt><dd>US$0.4 (US$0.005 a call)</dd>" in text
+    assert '<td class="number">US$0.32</td>' in text
+    assert "cost per call (US$)" in text
+    assert "cost (US$)" in text
+
+
+def test_a_cost_alert_s_evidence_reads_as_us_dollars():
+    evidence = alert_evidence(
+        {
+            "score": 0.0065,
+            "threshold": 0.0036,
+            "verdict": "warning",
+            "calls": 99,
+            "cost": 0.6438,
+            "baseline_cost_per_call": 0.0024,
+            "ratio": 2.7,
+        }
+    )
+    assert ("Value in the latest window", "US$0.0065") in evidence.verdict
+    assert ("Warning threshold", "US$0.0036") in evidence.verdict
+    assert ("Cost in the window", "US$0.6438") in evidence.other
+    assert ("Baseline cost per call", "US$0.0024") in evidence.other
+    assert ("Calls in the window", "99") in evidence.other
+    assert ("Cost per call over the baseline", "2.7") in evidence.other
 
 
 def test_an_auditor_reads_it_and_another_team_gets_404(client, world, calls):
