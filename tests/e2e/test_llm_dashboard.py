@@ -69,3 +69,30 @@ def test_the_llm_dashboard_is_readable(server, browser, shoot, llm_monitored, wi
     assert page.evaluate(CHART_PROBLEMS) == []
     assert "LLM cost spike" in page.locator("#alerts-heading + *").inner_text()
     context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_prompt_s_deployment_dashboard_draws_only_what_applies(
+    server,
+    browser,
+    shoot,  # noqa: F811
+    llm_monitored,
+    width,
+):
+    RegisteredModel.objects.filter(pk=llm_monitored.model.pk).update(kind="prompt")
+    context, page = _page(browser, server, llm_monitored.users.reviewer, WIDTHS[width])
+    page.goto(f"{server.url}/monitoring/deployments/{llm_monitored.deployment.pk}/")
+    _wait_for_charts(page, 2)
+    shoot(page, f"prompt-deployment-dashboard-{width}")
+    assert _overflow(page) == 0
+    assert page.evaluate(CHART_PROBLEMS) == []
+    drawn = page.eval_on_selector_all(
+        "[data-chart]", "els => els.map((el) => el.dataset.chart)"
+    )
+    assert drawn == ["chart-latency", "chart-kpis"]
+    sentence = page.locator("#trained-model-panels")
+    assert sentence.is_visible()
+    assert "apply to trained models only" in sentence.inner_text()
+    sentence.get_by_role("link", name="its LLM dashboard").click()
+    page.wait_for_url("**/llm/")
+    context.close()
