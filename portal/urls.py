@@ -19,6 +19,13 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The APIs first: most requests are theirs, and Django tries the patterns
+    # in order (every pattern before a match costs its test). No pattern below
+    # matches a path under these prefixes, so no route changes.
+    path("api/v1/", include(api_v1)),
+    # MLflow clients: the model-registry part of MLflow's REST API.
+    path("api/2.0/mlflow/", include(("mlflow_bridge.urls", "mlflow"))),
+    path("ajax-api/2.0/mlflow/", include(("mlflow_bridge.urls", "mlflow-ajax"))),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(
@@ -53,10 +60,6 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("reports/", include("portal.reports.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
-    # MLflow clients: the model-registry part of MLflow's REST API.
-    path("api/2.0/mlflow/", include(("mlflow_bridge.urls", "mlflow"))),
-    path("ajax-api/2.0/mlflow/", include(("mlflow_bridge.urls", "mlflow-ajax"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI with its init script served from /api/docs/?script rather than
     # inline, as the Content-Security-Policy requires (templates/portal/api_docs.html).
