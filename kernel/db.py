@@ -38,7 +38,7 @@ from functools import cache
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
 
@@ -67,22 +67,25 @@ _PREPARED_CURSOR = None
 
 def _cursor():
     global _PREPARED_CURSOR
-    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
-        return connection.cursor()
+    # The connection itself, not django.db.connection's proxy, which looks the
+    # connection up again (thread and task locals) on every attribute.
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if wrapper.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        return wrapper.cursor()
     if _PREPARED_CURSOR is None:
         _PREPARED_CURSOR = _prepared_cursor_class()
     # What Django's own cursor does first: the connection health check (once
     # per request), (re)connecting, the thread check; the prepared cursor then
     # shares the connection.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        raw = _PREPARED_CURSOR(connection.connection)
-    if connection.queries_logged:
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    wrapper.validate_thread_sharing()
+    with wrapper.wrap_database_errors:
+        raw = _PREPARED_CURSOR(wrapper.connection)
+    if wrapper.queries_logged:
         raw.logged = True
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+        return wrapper.make_debug_cursor(raw)
+    return wrapper.make_cursor(raw)
 
 
 def for_update() -> str:
