@@ -23,7 +23,7 @@ from mlflow_bridge.services.prompts import (
 )
 from models_registry import access
 from models_registry import services as registry
-from models_registry.errors import RegistryConflict
+from models_registry.errors import RegistryConflict, RegistryInvalid
 from models_registry.models import EntryKind, RegisteredModel
 
 
@@ -63,12 +63,18 @@ def registered_model_create(
     reserved, plain = checks.split_tags(tags, mapping.MODEL_CREATE_TAGS, "model")
     if not registry.holds_globally(actor, "models_registry.add_registeredmodel"):
         raise errors.denied("Only data scientists register models.")
-    if registry.is_model_name_taken(name):
-        raise errors.MlflowError(
-            errors.RESOURCE_ALREADY_EXISTS,
-            f"Registered Model (name={name}) already exists.",
-        )
-    team = _team_for(actor, reserved.get(mapping.TEAM_TAG))
+    exists = errors.MlflowError(
+        errors.RESOURCE_ALREADY_EXISTS,
+        f"Registered Model (name={name}) already exists.",
+    )
+    try:
+        team = _team_for(actor, reserved.get(mapping.TEAM_TAG))
+    except errors.MlflowError as error:
+        # A taken name answers first (mlflow.register_model relies on it),
+        # whatever the team tag says; the registration checks it otherwise.
+        if registry.is_model_name_taken(name):
+            raise exists from error
+        raise
     values: dict[str, Any] = dict(mapping.MODEL_DEFAULTS)
     for tag, field_name in mapping.MODEL_FIELD_TAGS.items():
         if tag in reserved:
@@ -94,10 +100,11 @@ def registered_model_create(
             )
             _store_new_tags(actor, model, plain)
     except RegistryConflict as error:
-        raise errors.MlflowError(
-            errors.RESOURCE_ALREADY_EXISTS,
-            f"Registered Model (name={name}) already exists.",
-        ) from error
+        raise exists from error
+    except RegistryInvalid as error:
+        if error.fields.get("name") == [registry.NAME_TAKEN]:
+            raise exists from error
+        raise errors.from_service_error(error) from error
     except ServiceError as error:
         raise errors.from_service_error(error) from error
     return model

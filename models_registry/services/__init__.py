@@ -21,6 +21,7 @@ from models_registry.services.prompts import (
     prompt_version_register,
 )
 from models_registry.services.registered_models import (
+    NAME_TAKEN,
     REVIEWER_PERMISSIONS,
     TEAM_PERMISSIONS,
     model_create,
@@ -38,6 +39,7 @@ from models_registry.services.versions import (
 )
 
 __all__ = [
+    "NAME_TAKEN",
     "REVIEWER_PERMISSIONS",
     "TEAM_PERMISSIONS",
     "dataset_snapshot_create",

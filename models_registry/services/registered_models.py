@@ -47,6 +47,7 @@ from models_registry.services.preconditions import (
     require_model_permission,
 )
 
+NAME_TAKEN = "A model with this name exists already."
 TEAM_PERMISSIONS = (access.VIEW, access.CHANGE, access.REGISTER, access.ROLLBACK)
 REVIEWER_PERMISSIONS = (access.VIEW, access.REVIEW)
 
@@ -182,7 +183,7 @@ def model_create(
     if serving_mode == ServingMode.REAL_TIME and latency_slo_ms is None:
         errors.add("latency_slo_ms", "Real-time models need a latency SLO.")
     if is_model_name_taken(name):
-        errors.add("name", "A model with this name exists already.")
+        errors.add("name", NAME_TAKEN)
     errors.raise_if_any("The model was not registered.")
     try:
         # No savepoint inside a caller's transaction: an error here ends the
@@ -200,7 +201,7 @@ def model_create(
     except IntegrityError as error:  # a concurrent registration took the name
         raise RegistryConflict(
             "The model was not registered.",
-            fields={"name": ["A model with this name exists already."]},
+            fields={"name": [NAME_TAKEN]},
         ) from error
     return model
 

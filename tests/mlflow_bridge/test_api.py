@@ -335,7 +335,30 @@ def test_writes_run_a_fixed_number_of_statements(call, data_scientist):
     versions = [query["sql"] for query in registered.captured_queries]
     # The test's own transaction turns BEGIN/COMMIT into a savepoint and its
     # release: the same number of round trips.
-    assert len(statements) == 12, statements
+    assert len(statements) == 11, statements
     assert len(versions) == 13, versions
     assert sum("audit_append" in sql for sql in statements) == 2  # model, tags
     assert sum(sql.startswith("INSERT") for sql in versions) == 4
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        [],
+        [{"key": "gatehouse.team", "value": "no-such-team"}],
+        [{"key": "gatehouse.team", "value": "recommendations"}],  # not theirs
+    ],
+)
+def test_a_taken_name_answers_already_exists_whatever_the_team_tag(
+    call, churn, other_team, tags
+):
+    """mlflow.register_model creates the model and carries on when it exists:
+    a taken name must answer RESOURCE_ALREADY_EXISTS before any team error."""
+    events = AuditEvent.objects.count()
+    response = call("POST", "registered-models/create", {"name": "churn", "tags": tags})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error_code": "RESOURCE_ALREADY_EXISTS",
+        "message": "Registered Model (name=churn) already exists.",
+    }
+    assert AuditEvent.objects.count() == events
