@@ -40,25 +40,35 @@ def sees_all_models(actor) -> bool:
     return actor.is_superuser or actor.has_perm(f"models_registry.{VIEW}")
 
 
+# ``{held}``: the permission ids the rule asks about. On one permission row
+# (``codenames``) that row's id; for a codename, the ids of that codename in
+# this app as an uncorrelated subquery, which PostgreSQL runs once per
+# statement rather than once per row of a list (it was a nested loop over the
+# permission and content-type tables for every model a page tested).
 _HELD_GLOBALLY = (
     "EXISTS (SELECT 1 FROM {user_permissions} gh_up "
-    "WHERE gh_up.user_id = %s AND gh_up.permission_id = gh_p.id) "
+    "WHERE gh_up.user_id = %s AND gh_up.permission_id {held}) "
     "OR EXISTS (SELECT 1 FROM {user_groups} gh_ug "
     "JOIN {group_permissions} gh_gp ON gh_gp.group_id = gh_ug.group_id "
-    "WHERE gh_ug.user_id = %s AND gh_gp.permission_id = gh_p.id)"
+    "WHERE gh_ug.user_id = %s AND gh_gp.permission_id {held})"
 )
 _HELD_ON_OBJECT = (
     "EXISTS (SELECT 1 FROM {user_objects} gh_uo "
     "WHERE gh_uo.content_object_id = {model} AND gh_uo.user_id = %s "
-    "AND gh_uo.permission_id = gh_p.id) "
+    "AND gh_uo.permission_id {held}) "
     "OR EXISTS (SELECT 1 FROM {group_objects} gh_go "
     "JOIN {user_groups} gh_og ON gh_og.group_id = gh_go.group_id "
     "WHERE gh_go.content_object_id = {model} AND gh_og.user_id = %s "
-    "AND gh_go.permission_id = gh_p.id)"
+    "AND gh_go.permission_id {held})"
 )
 _PERMISSIONS = (
     "FROM {permission} gh_p JOIN {content_type} gh_ct "
     "ON gh_ct.id = gh_p.content_type_id WHERE gh_ct.app_label = %s"
+)
+_CODENAME = (
+    "IN (SELECT gh_pc.id FROM {permission} gh_pc JOIN {content_type} gh_cc "
+    "ON gh_cc.id = gh_pc.content_type_id "
+    "WHERE gh_cc.app_label = %s AND gh_pc.codename = %s)"
 )
 
 
@@ -67,8 +77,8 @@ def _templates() -> dict[str, str]:
     """The rule's SQL texts, with ``{model}`` standing for the model's id:
 
     * ``view`` and ``other``: true where the actor holds a codename (the global
-      permission counts for VIEW only); parameters: app label, codename, the
-      actor's id four times (twice for ``other``);
+      permission counts for VIEW only); parameters: (the actor's id, app
+      label, codename) four times (twice for ``other``);
     * ``codenames`` (no ``{model}``: a parameter): the codenames the actor
       holds on one model; parameters: app label, (model id, actor's id) twice,
       VIEW, the actor's id twice.
@@ -85,15 +95,17 @@ def _templates() -> dict[str, str]:
         "model": "{model}",
     }
     permissions = _PERMISSIONS.format(**tables)
-    globally = _HELD_GLOBALLY.format(**tables)
-    on_object = _HELD_ON_OBJECT.format(**tables)
-    holds = f"EXISTS (SELECT 1 {permissions} AND gh_p.codename = %s AND ("
+    codename = _CODENAME.format(**tables)
+    globally = _HELD_GLOBALLY.format(**tables, held=codename)
+    on_object = _HELD_ON_OBJECT.format(**tables, held=codename)
+    row_globally = _HELD_GLOBALLY.format(**tables, held="= gh_p.id")
+    row_on_object = _HELD_ON_OBJECT.format(**tables, held="= gh_p.id")
     return {
-        "view": f"{holds}{globally} OR {on_object}))",
-        "other": f"{holds}{on_object}))",
+        "view": f"({globally} OR {on_object})",
+        "other": f"({on_object})",
         "codenames": (
-            f"SELECT gh_p.codename {permissions} AND ({on_object} "
-            f"OR (gh_p.codename = %s AND ({globally})))"
+            f"SELECT gh_p.codename {permissions} AND ({row_on_object} "
+            f"OR (gh_p.codename = %s AND ({row_globally})))"
         ).replace("{model}", "%s"),
     }
 
@@ -106,7 +118,7 @@ def holding_sql(actor, codename: str, model_column: str) -> tuple[str, list]:
     app_label = RegisteredModel._meta.app_label
     return (
         sql.replace("{model}", model_column),
-        [app_label, codename] + [actor.pk] * (4 if with_global else 2),
+        [actor.pk, app_label, codename] * (4 if with_global else 2),
     )
 
 

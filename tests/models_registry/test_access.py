@@ -5,6 +5,7 @@ when a grant is taken away."""
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from guardian.shortcuts import assign_perm, remove_perm
 
 from kernel import roles
@@ -162,3 +163,46 @@ def test_a_team_reviewer_gets_every_model_of_the_team_in_fixed_queries(
     assert access.has_model_permission(
         type(reviewer).objects.get(pk=reviewer.pk), later, access.REVIEW
     )
+
+
+def _nodes(plan: dict, loops: int = 1):
+    """Each node of a plan with the most times it or a node above it ran."""
+    loops = max(loops, plan.get("Actual Loops", 1))
+    yield plan, loops
+    for child in plan.get("Plans", []):
+        yield from _nodes(child, loops)
+
+
+@pytest.mark.parametrize("persona", ["data_scientist", "reviewer"])
+def test_a_list_looks_up_the_permission_once_not_per_model(
+    request, data_scientist, team, persona
+):
+    for number in range(12):
+        factories.make_model(data_scientist, team, name=f"m-{number}")
+    reader = request.getfixturevalue(persona)
+    sql, params = access.models_for(reader).query.sql_with_params()
+    numbered = sql.replace("%s", "{}").format(
+        *(f"${n + 1}" for n in range(len(params)))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # the plan of a database that has statistics
+        # The plan a prepared statement keeps (kernel.db), made for any values.
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE gh_rule AS {numbered}")
+        try:
+            values = ", ".join(["%s"] * len(params))
+            cursor.execute(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE gh_rule({values})", params
+            )
+            (plan,) = cursor.fetchone()[0]
+        finally:
+            cursor.execute("DEALLOCATE gh_rule")
+            cursor.execute("RESET plan_cache_mode")
+    # Run once per statement (or never), not once per model tested.
+    loops = [
+        loops
+        for node, loops in _nodes(plan["Plan"])
+        if node.get("Relation Name") == Permission._meta.db_table
+    ]
+    assert loops, plan
+    assert max(loops) <= 1, loops
