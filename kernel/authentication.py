@@ -9,9 +9,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from kernel import db
-from kernel.models import ApiToken, ServiceAccount
+from kernel.models import ApiToken, ServiceAccount, Team
 from kernel.roles import remember_memberships
 from kernel.scopes import missing_scope, view_key
+from kernel.teams import TEAM_COLUMNS, remember_teams
 from kernel.throttling import (
     API_TOKEN_USERNAME,
     TooManyFailures,
@@ -26,31 +27,35 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @cache
 def _token_query() -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """The token, its user, and the user's groups and service-account flag
-    (what ``kernel.roles`` would read next): one row per group, or one row
-    with no group."""
+    """The token, its user, and what ``kernel.roles`` and ``kernel.teams``
+    would read next: the user's groups (with the team of a team's group) and
+    whether the user is a service account. One row per group, or one row with
+    no group."""
     user_model = get_user_model()
     token_fields = tuple(field.attname for field in ApiToken._meta.concrete_fields)
     user_fields = tuple(field.attname for field in user_model._meta.concrete_fields)
     columns = [f"t.{field.column}" for field in ApiToken._meta.concrete_fields]
     columns += [f"u.{field.column}" for field in user_model._meta.concrete_fields]
+    columns += ["g.id", "g.name"]
+    columns += [f"tm.{field.column}" for field in Team._meta.concrete_fields]
     user_groups = user_model.groups.through._meta.db_table
     sql = (
-        f"SELECT {', '.join(columns)}, g.id, g.name, EXISTS (SELECT 1 FROM "  # noqa: S608
+        f"SELECT {', '.join(columns)}, EXISTS (SELECT 1 FROM "  # noqa: S608
         f"{ServiceAccount._meta.db_table} s WHERE s.user_id = u.id) "
         f"FROM {ApiToken._meta.db_table} t "
         f"JOIN {user_model._meta.db_table} u "
         f"ON u.{user_model._meta.pk.column} = t.user_id "
         f"LEFT JOIN {user_groups} ug ON ug.user_id = u.id "
         f"LEFT JOIN {Group._meta.db_table} g ON g.id = ug.group_id "
+        f"LEFT JOIN {Team._meta.db_table} tm ON tm.group_id = g.id "
         "WHERE t.prefix = %s"
     )
     return sql, token_fields, user_fields
 
 
 def _token_with_user(prefix: str) -> ApiToken | None:
-    """The token with this prefix and its user, with the user's roles and
-    groups, in one prepared query: every API request starts here."""
+    """The token with this prefix and its user, with the user's roles, groups
+    and teams, in one prepared query: every API request starts here."""
     sql, token_fields, user_fields = _token_query()
     found = db.rows(sql, [prefix])
     if not found:
@@ -59,10 +64,14 @@ def _token_with_user(prefix: str) -> ApiToken | None:
     start, end = len(token_fields), len(token_fields) + len(user_fields)
     token = db.instance(ApiToken, token_fields, row[:start])
     token.user = db.instance(get_user_model(), user_fields, row[start:end])
+    team_end = end + 2 + len(TEAM_COLUMNS)
+    groups = [each for each in found if each[end] is not None]
     remember_memberships(
+        token.user, [each[end : end + 2] for each in groups], row[team_end]
+    )
+    remember_teams(
         token.user,
-        [(found_row[end], found_row[end + 1]) for found_row in found if found_row[end]],
-        row[end + 2],
+        [each[end + 2 : team_end] for each in groups if each[end + 2] is not None],
     )
     return token
 

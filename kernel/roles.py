@@ -221,11 +221,13 @@ def remember_memberships(user, groups, is_service: bool) -> None:
 
 
 def forget_memberships(user) -> None:
-    """Drop the cached roles and groups (after the user's groups changed)."""
+    """Drop the cached roles, groups and teams (after the user's groups
+    changed)."""
     for name in (
         "_gatehouse_roles",
         "_gatehouse_group_ids",
         "_gatehouse_is_service_account",
+        "_gatehouse_team_rows",  # kernel.teams.remember_teams
     ):
         user.__dict__.pop(name, None)
 

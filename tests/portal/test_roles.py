@@ -97,19 +97,29 @@ def test_roles_groups_and_service_flag_come_in_one_query(
 
 
 def test_token_authentication_reads_the_roles_with_the_token(
-    data_scientist, team, django_assert_num_queries
+    data_scientist, team, other_team, django_assert_num_queries
 ):
     from kernel.authentication import user_for_token
+    from kernel.teams import teams_of
     from portal.services import api_token_create
 
     plaintext = api_token_create(user=data_scientist, name="ci")[1]
     user_for_token(plaintext)  # the first use also stamps last_used_at
+    data_scientist.groups.add(other_team.group)
     with django_assert_num_queries(1):
         user, _ = user_for_token(plaintext)
         assert roles.user_roles(user) == {roles.DATA_SCIENTIST}
         assert roles.is_team_member(user, team)
         assert not roles.is_service_account(user)
         assert not roles.writes_nothing(user)
+        assert [each.slug for each in teams_of(user)] == [
+            "credit-risk",
+            "recommendations",
+        ]
+        assert teams_of(user)[0].name == "Credit Risk"
+    roles.forget_memberships(user)
+    with django_assert_num_queries(2):  # the groups, then the teams
+        assert len(teams_of(user)) == 2
 
 
 def test_forgotten_memberships_are_read_again(data_scientist, other_team):
