@@ -204,7 +204,33 @@ def _insert_sql(model: type[Model], vendor: str) -> str:
     return sql
 
 
-def _through_orm(model: type[Model]) -> bool:
+def insert_sql(model: type[Model]) -> str:
+    """The fixed ``INSERT`` of a new ``model`` row (``RETURNING`` its
+    auto-incremented key), for a statement that inserts it with more."""
+    return _insert_sql(model, connection.vendor)
+
+
+def insert_params(obj: Model) -> list:
+    """The parameters of ``insert_sql`` for ``obj``, as ``save()`` prepares
+    them (``auto_now`` fields are stamped on ``obj``)."""
+    return [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for field in _inserted_fields(type(obj))
+    ]
+
+
+def inserted(obj: Model, pk=None) -> Model:
+    """Mark ``obj`` as saved, with the key its insert returned."""
+    if pk is not None:
+        obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+def saves_through_orm(model: type[Model]) -> bool:
+    """Whether new ``model`` rows must go through ``save()``: receivers of
+    its save signals, a parent model, or no ``RETURNING`` on this database."""
     return bool(
         model._meta.parents
         or not connection.features.can_return_columns_from_insert
@@ -213,26 +239,15 @@ def _through_orm(model: type[Model]) -> bool:
     )
 
 
-def _insert_params(obj: Model) -> list:
-    return [
-        field.get_db_prep_save(field.pre_save(obj, True), connection)
-        for field in _inserted_fields(type(obj))
-    ]
-
-
 def insert(obj: Model) -> Model:
     """INSERT a new ``obj`` (what ``obj.save(force_insert=True)`` writes) and
     set its primary key; see the module's note."""
     model = type(obj)
-    if _through_orm(model):
+    if saves_through_orm(model):
         obj.save(force_insert=True)
         return obj
-    found = rows(_insert_sql(model, connection.vendor), _insert_params(obj))
-    if model._meta.auto_field is not None:
-        obj.pk = found[0][0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
-    return obj
+    found = rows(insert_sql(model), insert_params(obj))
+    return inserted(obj, found[0][0] if model._meta.auto_field is not None else None)
 
 
 def insert_many(objs: list[Model]) -> None:
@@ -241,14 +256,13 @@ def insert_many(objs: list[Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    if _through_orm(model):
+    if saves_through_orm(model):
         model.objects.bulk_create(objs)
         return
-    sql = _insert_sql(model, connection.vendor)
+    sql = insert_sql(model)
     if model._meta.auto_field is not None:
         sql = sql.rsplit(" RETURNING ", 1)[0]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [_insert_params(obj) for obj in objs])
+        cursor.executemany(sql, [insert_params(obj) for obj in objs])
     for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        inserted(obj)

@@ -189,8 +189,9 @@ def model_create(
         # No savepoint inside a caller's transaction: an error here ends the
         # whole registration (the caller's block rolls back too).
         with transaction.atomic(savepoint=False):
-            model = db.insert(RegisteredModel(team=team, created_by=actor, **values))
-            _grant_on_create(model, team)
+            model = _insert_with_grants(
+                RegisteredModel(team=team, created_by=actor, **values), team
+            )
             audit_record(
                 actor=actor,
                 action="model.registered",
@@ -207,12 +208,13 @@ def model_create(
 
 
 @cache
-def _grant_sql() -> str:
-    """Object permissions of a new model, in one statement: the owning team's
-    group gets TEAM_PERMISSIONS, each of the team's assigned reviewers
-    REVIEWER_PERMISSIONS (the rows guardian's ``assign_perm`` would write, without
-    its queries per permission). Parameters: the model's app label and content
-    type name, the group, the model twice, the team."""
+def _grant_sql(model_id: str = "%s") -> tuple[str, str]:
+    """Object permissions of a new model, as two CTE members: the owning
+    team's group gets TEAM_PERMISSIONS, each of the team's assigned reviewers
+    REVIEWER_PERMISSIONS (the rows guardian's ``assign_perm`` would write,
+    without its queries per permission). ``model_id`` is the model's id in the
+    SQL (a parameter, or the id an insert returns). Parameters: the model's
+    app label and content type name, the group (, the model), the team."""
     permissions = (
         f"SELECT gh_p.id, gh_p.codename FROM {Permission._meta.db_table} gh_p "  # noqa: S608
         f"JOIN {ContentType._meta.db_table} gh_ct ON gh_ct.id = gh_p.content_type_id "
@@ -225,23 +227,42 @@ def _grant_sql() -> str:
     group = (
         f"INSERT INTO {RegisteredModelGroupObjectPermission._meta.db_table} "  # noqa: S608
         "(permission_id, group_id, content_object_id) "
-        f"SELECT p.id, %s, %s FROM p WHERE p.codename IN "
+        f"SELECT p.id, %s, {model_id} FROM p WHERE p.codename IN "
         f"({codenames(TEAM_PERMISSIONS)})"
     )
     users = (
         f"INSERT INTO {RegisteredModelUserObjectPermission._meta.db_table} "  # noqa: S608
         "(permission_id, user_id, content_object_id) "
-        f"SELECT p.id, r.user_id, %s FROM p JOIN {TeamReviewer._meta.db_table} r "
+        f"SELECT p.id, r.user_id, {model_id} FROM p JOIN "
+        f"{TeamReviewer._meta.db_table} r "
         f"ON r.team_id = %s WHERE p.codename IN ({codenames(REVIEWER_PERMISSIONS)})"
     )
-    return f"WITH p AS ({permissions}), g AS ({group} RETURNING 1) {users}"
+    return f"p AS ({permissions}), g AS ({group} RETURNING 1)", users
 
 
-def _grant_on_create(model: RegisteredModel, team: Team) -> None:
+@cache
+def _create_sql() -> str:
+    """The new model's row and its object permissions in one statement (one
+    round trip): parameters of ``db.insert_sql`` then of ``_grant_sql``."""
+    members, users = _grant_sql("(SELECT id FROM m)")
+    insert = db.insert_sql(RegisteredModel)
+    return (
+        f"WITH m AS ({insert}), {members}, "  # noqa: S608
+        f"u AS ({users} RETURNING 1) SELECT id FROM m"
+    )
+
+
+def _insert_with_grants(model: RegisteredModel, team: Team) -> RegisteredModel:
     label = (model._meta.app_label, model._meta.model_name)
+    if connection.vendor == "postgresql" and not db.saves_through_orm(RegisteredModel):
+        params = [*db.insert_params(model), *label, team.group_id, team.pk]
+        return db.inserted(model, db.rows(_create_sql(), params)[0][0])
+    db.insert(model)
     if connection.vendor == "postgresql":
-        db.execute(_grant_sql(), [*label, team.group_id, model.pk, model.pk, team.pk])
-        return
+        members, users = _grant_sql()
+        sql = f"WITH {members} {users}"
+        db.execute(sql, [*label, team.group_id, model.pk, model.pk, team.pk])
+        return model
     # SQLite (the demo) has no INSERT inside WITH: guardian, row by row.
     for codename in TEAM_PERMISSIONS:
         assign_perm(codename, team.group, model)
@@ -251,6 +272,7 @@ def _grant_on_create(model: RegisteredModel, team: Team) -> None:
     ]
     for codename in REVIEWER_PERMISSIONS if reviewers else ():
         assign_perm(codename, reviewers, model)
+    return model
 
 
 _EDITABLE_MODEL_FIELDS = (

@@ -335,7 +335,7 @@ def test_writes_run_a_fixed_number_of_statements(call, data_scientist):
     versions = [query["sql"] for query in registered.captured_queries]
     # The test's own transaction turns BEGIN/COMMIT into a savepoint and its
     # release: the same number of round trips.
-    assert len(statements) == 11, statements
+    assert len(statements) == 9, statements
     assert len(versions) == 13, versions
     assert sum("audit_append" in sql for sql in statements) == 2  # model, tags
     assert sum(sql.startswith("INSERT") for sql in versions) == 4
