@@ -17,6 +17,7 @@ from mlflow_bridge.models import VersionLink
 from models_registry import access
 from models_registry.models import (
     Artifact,
+    EntryKind,
     ModelVersion,
     PromptContent,
     RegisteredModel,
@@ -322,6 +323,20 @@ def _page(ordered: QuerySet, offset: int, limit: int, select: str, column: str, 
         params,
     )
     return [build(row) for row in rows[:limit]], len(rows) > limit
+
+
+def model_versions_page(actor, name: str, offset: int, limit: int) -> tuple[list, bool]:
+    """Records of a page of the versions of the model ``name`` (not a
+    prompt) that the actor may see, in the default order of a version search
+    (last updated first, then newest), and whether another page follows (one
+    query)."""
+    visible, params = access.visible_sql(actor, "m.id")
+    rows = db.rows(
+        f"{queries()['versions']} WHERE m.name = %s AND m.kind <> %s AND {visible} "
+        "ORDER BY v.updated_at DESC, m.name, v.version DESC LIMIT %s OFFSET %s",
+        [name, EntryKind.PROMPT, *params, limit + 1, offset],
+    )
+    return [_version_record(row) for row in rows[:limit]], len(rows) > limit
 
 
 def models_page(ordered: QuerySet, offset: int, limit: int) -> tuple[list, bool]:

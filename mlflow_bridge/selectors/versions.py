@@ -46,6 +46,11 @@ def version_search(
     """A page of visible versions and whether another page follows: the
     filtered, ordered query's page inside the fixed SQL of their rows."""
     clauses = filters.parse(filter_string)
+    if not order_by and _one_models_versions(clauses):
+        page, more = fixed_sql.model_versions_page(
+            actor, clauses[0].value, offset, limit
+        )
+        return version_views(page), more
     versions = search.filter_versions(
         access.limit_to(actor, ModelVersion.objects.all(), "model_id"), clauses
     )
@@ -56,6 +61,18 @@ def version_search(
     ordering = search.with_tiebreaks(ordering, ["model__name", "-version"])
     page, more = fixed_sql.versions_page(versions.order_by(*ordering), offset, limit)
     return version_views(page), more
+
+
+def _one_models_versions(clauses: list[filters.Clause]) -> bool:
+    """Whether the search is MLflow clients' most frequent one, a model's
+    versions (``name = '…'`` and nothing else), which has its own fixed SQL
+    text: the same page as the general search, without compiling the ORM's
+    query on each call."""
+    return (
+        len(clauses) == 1
+        and clauses[0] == filters.Clause("attribute", "name", "=", clauses[0].value)
+        and isinstance(clauses[0].value, str)
+    )
 
 
 def version_by_alias(*, actor, name: str, alias: str) -> VersionView:

@@ -4,9 +4,13 @@ than the read itself."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from kernel import roles
 from mlflow_bridge import services
+from mlflow_bridge.params import page_token
 from mlflow_bridge.selectors import fixed_sql
+from tests.conftest import make_user
 from tests.mlflow_bridge.conftest import sha_tags, token_for
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +61,58 @@ def test_a_search_the_orm_knows_matches_nothing_answers_an_empty_page(
     assert response.status_code == 200, response.content
     key = "registered_models" if path.startswith("registered") else "model_versions"
     assert response.json() == {key: []}
+
+
+def test_a_models_versions_search_answers_as_the_general_search(
+    client, data_scientist, other_team, auditor
+):
+    other_data_scientist = make_user("theo", roles.DATA_SCIENTIST, team=other_team)
+    # The fixed text of "name = '…'" against the ORM-compiled search, which
+    # an extra clause that every version matches sends the same search to.
+    services.registered_model_create(actor=data_scientist, name="churn")
+    services.registered_model_create(actor=other_data_scientist, name="theirs")
+    for name, actor in (("churn", data_scientist), ("theirs", other_data_scientist)):
+        for number in range(5):
+            services.model_version_create(
+                actor=actor,
+                name=name,
+                source=f"s3://m/{name}/{number}",
+                tags=sha_tags(f"{name}-{number}"),
+            )
+    services.model_version_describe(
+        actor=data_scientist, name="churn", number=2, description="updated last"
+    )
+    searches = [
+        ({"filter": "name = 'churn'"}, 5),
+        ({"filter": "name='churn'", "max_results": "2"}, 2),
+        (
+            {"filter": "name='churn'", "max_results": "2", "page_token": page_token(2)},
+            2,
+        ),
+        (
+            {"filter": "name='churn'", "max_results": "2", "page_token": page_token(4)},
+            1,
+        ),
+        ({"filter": "name='theirs'"}, 0),
+        ({"filter": "name='nothing'"}, 0),
+    ]
+    for reader in (data_scientist, auditor):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token_for(reader)}"}
+        for query, count in searches:
+            path = "/api/2.0/mlflow/model-versions/search"
+            with CaptureQueriesContext(connection) as captured:
+                fast = client.get(path, query, **headers)
+            general = client.get(
+                path,
+                {**query, "filter": f"{query['filter']} AND version_number > 0"},
+                **headers,
+            )
+            assert fast.status_code == general.status_code == 200
+            assert fast.content == general.content, query
+            versions = fast.json()["model_versions"]
+            if reader is auditor and "theirs" in query["filter"]:
+                count = 5
+            assert len(versions) == count, query
+            assert not any("unnest(ARRAY(" in q["sql"] for q in captured), query
+        first = client.get(path, {"filter": "name='churn'"}, **headers).json()
+        assert first["model_versions"][0]["version"] == "2"  # last updated first
