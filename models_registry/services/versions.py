@@ -252,43 +252,44 @@ def _version_record(
         return existing, False
     model.last_version_number += 1
     db.execute(_numbered_sql(), [model.last_version_number, model.pk])
-    stored_artifact = db.insert(
-        Artifact(
-            model=model,
-            uri=artifact["uri"],
-            sha256=artifact["sha256"],
-            size_bytes=artifact["size_bytes"],
-            format=artifact["format"],
-            preprocessing_code_version=artifact.get("preprocessing_code_version", ""),
-            feature_spec=artifact.get("feature_spec", []),
-            training_run=training_run,
-            created_by=actor,
-        )
+    stored_artifact = Artifact(
+        model=model,
+        uri=artifact["uri"],
+        sha256=artifact["sha256"],
+        size_bytes=artifact["size_bytes"],
+        format=artifact["format"],
+        preprocessing_code_version=artifact.get("preprocessing_code_version", ""),
+        feature_spec=artifact.get("feature_spec", []),
+        training_run=training_run,
+        created_by=actor,
     )
-    version = db.insert(
-        ModelVersion(
-            model=model,
-            version=model.last_version_number,
-            semantic_version=semantic_version,
-            artifact=stored_artifact,
-            training_run=training_run,
-            description=description,
-            tags=tags,
-            registered_by=actor,
-        )
+    version = ModelVersion(
+        model=model,
+        version=model.last_version_number,
+        semantic_version=semantic_version,
+        artifact=stored_artifact,
+        training_run=training_run,
+        description=description,
+        tags=tags,
+        registered_by=actor,
     )
     now = timezone.now()
-    model_card = db.insert(
-        ModelCard(version=version, revision=1, updated_at=now, updated_by=actor, **card)
+    model_card = ModelCard(
+        version=version, revision=1, updated_at=now, updated_by=actor, **card
     )
-    db.insert(
+    # The artifact, the version, its card and the card's first revision: one
+    # statement (each row takes the key of the one before).
+    db.insert_together(
+        stored_artifact,
+        version,
+        model_card,
         ModelCardRevision(
             card=model_card,
             revision=1,
             content=model_card.content(),
             edited_by=actor,
             edited_at=now,
-        )
+        ),
     )
     audit_record(
         actor=actor,

@@ -179,3 +179,99 @@ def test_insert_many_writes_every_row_in_one_round_trip(data_scientist, team):
     )
     assert stored == {f"k{n}": f"v{n}" for n in range(5)}
     assert all(tag._state.adding is False for tag in tags)
+
+
+def _version_rows(data_scientist, model, number):
+    """A version with its artifact, card and first revision, not saved, each
+    pointing at the one before."""
+    from django.utils import timezone
+
+    from models_registry.models import (
+        Artifact,
+        ModelCard,
+        ModelCardRevision,
+    )
+
+    artifact = Artifact(
+        model=model,
+        uri=f"s3://b/{number}",
+        sha256=f"{number:064x}",
+        size_bytes=10,
+        format="onnx",
+        created_by=data_scientist,
+    )
+    version = ModelVersion(
+        model=model,
+        version=number,
+        artifact=artifact,
+        tags={"q": "gold"},
+        registered_by=data_scientist,
+    )
+    now = timezone.now()
+    card = ModelCard(
+        version=version,
+        revision=1,
+        updated_at=now,
+        updated_by=data_scientist,
+        intended_use="x",
+    )
+    revision = ModelCardRevision(
+        card=card, revision=1, content={"a": 1}, edited_by=data_scientist, edited_at=now
+    )
+    return artifact, version, card, revision
+
+
+def test_insert_together_links_the_rows_in_one_statement(data_scientist, team):
+    from models_registry.models import ModelCardRevision
+
+    model = factories.make_model(data_scientist, team, name="linked")
+    rows = _version_rows(data_scientist, model, 1)
+    with CaptureQueriesContext(connection) as captured:
+        db.insert_together(*rows)
+    assert len(captured) == 1
+    assert captured[0]["sql"].startswith("WITH i0 AS (INSERT INTO")
+    artifact, version, card, revision = rows
+    assert all(row.pk is not None for row in rows)
+    assert all(row._state.adding is False for row in rows)
+    # The keys each insert returned, and the related objects still cached.
+    assert version.artifact_id == artifact.pk
+    assert card.version_id == version.pk
+    assert revision.card_id == card.pk
+    with CaptureQueriesContext(connection) as reading:
+        assert version.artifact is artifact
+        assert revision.card is card
+    assert len(reading) == 0
+    stored = ModelCardRevision.objects.select_related("card__version__artifact").get(
+        pk=revision.pk
+    )
+    assert stored.card.version.artifact.sha256 == artifact.sha256
+    assert stored.card.version.tags == {"q": "gold"}
+    assert stored.content == {"a": 1}
+    assert stored.card.intended_use == "x"
+
+
+def test_insert_together_inserts_one_by_one_when_a_receiver_listens(
+    data_scientist, team
+):
+    from django.db.models.signals import pre_save
+
+    from models_registry.models import ModelCard
+
+    model = factories.make_model(data_scientist, team, name="listened-together")
+    rows = _version_rows(data_scientist, model, 2)
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance.version_id)
+
+    pre_save.connect(receiver, sender=ModelCard)
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            db.insert_together(*rows)
+    finally:
+        pre_save.disconnect(receiver, sender=ModelCard)
+    artifact, version, card, revision = rows
+    assert heard == [version.pk]  # linked before it was saved
+    assert len(captured) == 4
+    assert revision.card_id == card.pk
+    assert ModelVersion.objects.get(pk=version.pk).artifact_id == artifact.pk
