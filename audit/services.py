@@ -122,26 +122,21 @@ def audit_record(
     # done under it bounds the portal's write rate: on PostgreSQL one statement
     # (migration 0005) takes the lock, reads the head, hashes and inserts. Outside
     # an atomic block that statement is its own transaction.
+    described = [
+        event.actor_id,
+        event.actor_text,
+        event.actor_ip,
+        event.request_id,
+        event.action,
+        event.target_type,
+        event.target_id,
+        event.target_text,
+        event.scope,
+        event.payload_json,
+    ]
     if connection.vendor == "postgresql":
         # Prepared once per connection (kernel.db): every write ends here.
-        found = db.rows(
-            _APPEND_SQL,
-            [
-                CHAIN_LOCK_KEY,
-                event.actor_id,
-                event.actor_text,
-                event.actor_ip,
-                event.request_id,
-                event.action,
-                event.target_type,
-                event.target_id,
-                event.target_text,
-                event.scope,
-                event.payload_json,
-                head,
-                middle,
-            ],
-        )
+        found = db.rows(_APPEND_SQL, [CHAIN_LOCK_KEY, *described, head, middle])
         event.sequence, event.timestamp, event.prev_hash, event.hash = found[0]
         event._state.adding = False
         return event
@@ -168,16 +163,7 @@ def audit_record(
             [
                 event.sequence,
                 connection.ops.adapt_datetimefield_value(event.timestamp),
-                event.actor_id,
-                event.actor_text,
-                event.actor_ip,
-                event.request_id,
-                event.action,
-                event.target_type,
-                event.target_id,
-                event.target_text,
-                event.scope,
-                event.payload_json,
+                *described,
                 event.prev_hash,
                 event.hash,
             ],
