@@ -159,12 +159,13 @@ class Record(SimpleNamespace):
 def record(model: type[Model], attnames: tuple[str, ...], values) -> Record:
     """A ``Record`` of ``model``'s columns from raw values in ``attnames``
     order, converted as ``instance`` converts them."""
-    names, reading = _reading(model, attnames, connection.vendor)
+    wrapper = connections[DEFAULT_DB_ALIAS]  # once, not once per converter
+    names, reading = _reading(model, attnames, wrapper.vendor)
     fields = {}
     for name, (index, column, functions) in zip(names, reading, strict=True):
         value = values[index]
         for function in functions:
-            value = function(value, column, connection)
+            value = function(value, column, wrapper)
         fields[name] = value
     return Record(**fields)
 

@@ -90,12 +90,13 @@ VERSION_NOT_FOUND_EXAMPLE = error_example(
 # directly, without DRF's field objects per value (a test keeps them equal).
 
 
-def _moment(value: datetime | None) -> str | None:
-    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone,
-    UTC as Z."""
+def _moment(value: datetime | None, zone) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone
+    (``zone``, looked up once per answer: the lookup costs more than the
+    conversion), UTC as Z."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -103,8 +104,10 @@ def _number(value, kind):
     return None if value is None else kind(value)
 
 
-def model_output(model) -> dict[str, Any]:
-    """ModelOutput's answer."""
+def model_output(model, zone=None) -> dict[str, Any]:
+    """ModelOutput's answer (``zone``: the current time zone, when the caller
+    has it already)."""
+    zone = zone or timezone.get_current_timezone()
     return {
         "name": model.name,
         "kind": model.kind,
@@ -124,13 +127,14 @@ def model_output(model) -> dict[str, Any]:
         "fairness_attributes": [str(item) for item in model.fairness_attributes],
         "fairness_max_disparity": float(model.fairness_max_disparity),
         "latest_version": int(model.last_version_number),
-        "created_at": _moment(model.created_at),
-        "updated_at": _moment(model.updated_at),
+        "created_at": _moment(model.created_at, zone),
+        "updated_at": _moment(model.updated_at, zone),
     }
 
 
-def version_output(version) -> dict[str, Any]:
-    """VersionOutput's answer."""
+def version_output(version, zone=None) -> dict[str, Any]:
+    """VersionOutput's answer (``zone`` as for ``model_output``)."""
+    zone = zone or timezone.get_current_timezone()
     artifact, run = version.artifact, version.training_run
     return {
         "id": version.pk,
@@ -153,10 +157,10 @@ def version_output(version) -> dict[str, Any]:
         if run is None
         else {"id": run.pk, "external_run_id": run.external_run_id},
         "registered_by": version.registered_by.username,
-        "production_approved_at": _moment(version.production_approved_at),
+        "production_approved_at": _moment(version.production_approved_at, zone),
         "is_card_frozen": version.production_approved_at is not None,
-        "created_at": _moment(version.created_at),
-        "updated_at": _moment(version.updated_at),
+        "created_at": _moment(version.created_at, zone),
+        "updated_at": _moment(version.updated_at, zone),
     }
 
 
@@ -176,4 +180,5 @@ def page_of(view: ApiView, read, render) -> Any:
     paginator.display_page_controls = (
         page.count > limit and paginator.template is not None
     )
-    return view.get_paginated_response([render(item) for item in page.items])
+    zone = timezone.get_current_timezone()
+    return view.get_paginated_response([render(item, zone) for item in page.items])
