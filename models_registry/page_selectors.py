@@ -70,7 +70,9 @@ _VERSION_FIELDS = (
     "training_run_id",
     "registered_by_id",
 )
-_ARTIFACT_FIELDS = (
+# What the answers show of a version's artifact (the MLflow bridge's fixed
+# SQL reads the same columns).
+ARTIFACT_FIELDS = (
     "id",
     "uri",
     "sha256",
@@ -242,7 +244,7 @@ def version_page(
 def _version_shape() -> dict[str, str]:
     tables = _tables()
     columns = [f"v.{name}" for name in _VERSION_FIELDS]
-    columns += ["p.name"] + [f"a.{name}" for name in _ARTIFACT_FIELDS[1:]]
+    columns += ["p.name"] + [f"a.{name}" for name in ARTIFACT_FIELDS[1:]]
     columns += ["r.external_run_id", "u.username"]
     return {
         "columns": ", ".join(columns),
@@ -259,11 +261,11 @@ def _version_shape() -> dict[str, str]:
 def _version_record(row) -> db.Record:
     count = len(_VERSION_FIELDS)
     version = db.record(ModelVersion, _VERSION_FIELDS, row[:count])
-    name, *artifact = row[count : count + len(_ARTIFACT_FIELDS)]
-    run_id, username = row[count + len(_ARTIFACT_FIELDS) :]
+    name, *artifact = row[count : count + len(ARTIFACT_FIELDS)]
+    run_id, username = row[count + len(ARTIFACT_FIELDS) :]
     version.model = db.Record(id=version.model_id, name=name)
     version.artifact = db.record(
-        Artifact, _ARTIFACT_FIELDS, (version.artifact_id, *artifact)
+        Artifact, ARTIFACT_FIELDS, (version.artifact_id, *artifact)
     )
     version.training_run = (
         None

@@ -24,6 +24,7 @@ from models_registry.models import (
     TrainingRun,
     VersionStatus,
 )
+from models_registry.page_selectors import ARTIFACT_FIELDS
 
 _MODEL_FIELDS = (
     "id",
@@ -57,15 +58,6 @@ _VERSION_FIELDS = (
     "semantic_version",
 )
 
-_ARTIFACT_FIELDS = (
-    "id",
-    "uri",
-    "sha256",
-    "size_bytes",
-    "format",
-    "preprocessing_code_version",
-    "feature_spec",
-)
 # A prompt version's content (NULLs for a model's version).
 _PROMPT_FIELDS = (
     "id",
@@ -200,7 +192,7 @@ def _version_row(row) -> ModelVersion:
         version.prompt = db.instance(PromptContent, _PROMPT_FIELDS, prompt)
     version.artifact = db.instance(
         Artifact,
-        _ARTIFACT_FIELDS,
+        ARTIFACT_FIELDS,
         (version.artifact_id, uri, sha256, size, format_, preprocessing, spec),
     )
     version.training_run = (
@@ -256,7 +248,7 @@ def _version_record(row) -> db.Record:
     )
     version.artifact = db.record(
         Artifact,
-        _ARTIFACT_FIELDS,
+        ARTIFACT_FIELDS,
         (version.artifact_id, uri, sha256, size, format_, preprocessing, spec),
     )
     version.training_run = (

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 
+from kernel import teams
 from kernel.api import ApiView, LenientJSONParser, error_example, error_response
 from kernel.models import Team
 from models_registry import selectors
@@ -24,7 +25,7 @@ class RegistryView(ApiView):
 
 
 def team_by_slug(slug: str, *, message: str) -> Team:
-    team = Team.objects.filter(slug=slug).first()
+    team = teams.team_by_slug(slug)
     if team is None:
         raise RegistryInvalid(message, fields={"team": [f"No team “{slug}”."]})
     return team

@@ -7,8 +7,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from kernel.api import ApiView, error_example, error_response
-from kernel.models import Team
 from kernel.scopes import SCOPE_NAMES
+from kernel.teams import team_by_slug
 from portal.accounts import access, selectors, services
 
 FORBIDDEN = error_response("You may not manage service accounts (of this team).")
@@ -128,7 +128,7 @@ class ServiceAccountListCreate(ApiView):
                 "Only platform admins and team leads create service accounts."
             )
         data = self.parse_body(ServiceAccountInput)
-        team = Team.objects.filter(slug=data["team"]).first()
+        team = team_by_slug(data["team"])
         account = services.service_account_create(
             actor=request.user,
             name=data["name"],
