@@ -54,9 +54,9 @@ def test_in_list_pads_to_few_texts_and_never_matches_on_empty():
     assert params == list(range(1500))
 
 
-def test_in_list_on_postgresql_is_one_text_with_one_array_parameter():
+def test_in_list_on_postgresql_is_one_value_or_one_array_parameter():
     texts = set()
-    for values in ([3], [1, 2, 3], list(range(1, 700))):
+    for values in ([3], (4,), [1, 2, 3], list(range(1, 700))):
         sql, params = db.in_list("n", values)
         texts.add(sql)
         found = db.rows(
@@ -64,7 +64,7 @@ def test_in_list_on_postgresql_is_one_text_with_one_array_parameter():
             params,
         )
         assert [n for (n,) in found] == sorted(values)
-    assert texts == {"n = ANY(%s)"}
+    assert texts == {"n = %s", "n = ANY(%s)"}
     assert db.in_list("n", []) == ("1 = 0", [])
 
 
