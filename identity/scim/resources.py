@@ -20,11 +20,19 @@ MAX_PAGE = 200
 class ScimError(Exception):
     """An answer in SCIM's error format (RFC 7644 3.12); nothing was changed."""
 
-    def __init__(self, status: int, detail: str, scim_type: str = ""):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        scim_type: str = "",
+        *,
+        retry_after: int | None = None,
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.scim_type = scim_type
+        self.retry_after = retry_after
 
 
 def invalid(detail: str, scim_type: str = "invalidValue") -> ScimError:
@@ -46,7 +54,10 @@ def error_answer(error: ScimError) -> JsonResponse:
     }
     if error.scim_type:
         body["scimType"] = error.scim_type
-    return answer(body, status=error.status)
+    response = answer(body, status=error.status)
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _meta(request, kind: str, url_name: str, resource) -> dict[str, Any]:

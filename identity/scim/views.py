@@ -1,7 +1,9 @@
 """SCIM 2.0 endpoints (RFC 7644) for the identity provider: Users and Groups.
 
 Authenticated by ``Authorization: Bearer <SCIM_TOKEN>``; with no SCIM_TOKEN
-set, every route answers 404. Answers and errors are SCIM's own JSON
+set, every route answers 404. Wrong tokens are counted per client address like
+bad API tokens (``kernel.throttling``): past the failure limit the address gets
+429 with Retry-After until the cool-off ends. Answers and errors are SCIM's own JSON
 (``application/scim+json``), like the MLflow bridge speaks MLflow's: these
 routes are a standard protocol, not part of the portal's OpenAPI schema.
 """
@@ -25,6 +27,7 @@ from identity.scim.resources import (
     service_provider_config,
     user_resource,
 )
+from kernel import throttling
 
 logger = logging.getLogger("identity.scim")
 
@@ -39,6 +42,14 @@ def _authenticated(request) -> None:
         secret.encode("utf-8"),
     ):
         logger.warning("SCIM request with a wrong bearer token refused")
+        # Counted and throttled per address like a bad API token.
+        if throttling.token_failure_record(request):
+            wait = throttling.retry_after(request, throttling.API_TOKEN_USERNAME)
+            raise ScimError(
+                429,
+                "Too many failed authentication attempts from this address.",
+                retry_after=wait,
+            )
         raise ScimError(401, "A valid bearer token is required.")
 
 

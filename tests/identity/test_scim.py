@@ -254,6 +254,26 @@ def test_a_wrong_secret_is_refused(secret, status):
     assert not User.objects.filter(username="x").exists()
 
 
+def test_wrong_secrets_from_one_address_are_throttled():
+    # Counted like bad API tokens (per address, 10 within the cool-off).
+    for _ in range(9):
+        assert call("get", "Users", secret="guess").status_code == 401
+    answer = call("get", "Users", secret="guess")
+    assert answer.status_code == 429
+    assert answer["Retry-After"] == "900"
+    assert answer.json()["schemas"] == [ERROR_SCHEMA]
+    assert "Too many failed authentication attempts" in answer.json()["detail"]
+    refused = call(
+        "post", "Users", {"schemas": [USER_SCHEMA], "userName": "x"}, secret="guess"
+    )
+    assert refused.status_code == 429
+    assert not User.objects.filter(username="x").exists()
+    # The identity provider's own secret still works from there.
+    assert call("get", "Users").status_code == 200
+    failed = AuditEvent.objects.filter(action="auth.login_failed")
+    assert failed.exists()
+
+
 def test_without_a_secret_configured_there_is_no_scim(settings):
     settings.SCIM_TOKEN = ""
     assert call("get", "Users").status_code == 404
