@@ -172,8 +172,9 @@ def _version(actor, params: Params):
 
 
 def _one_model(actor, name: str) -> dict[str, Any]:
-    model = selectors.model_get(actor=actor, name=name)
-    return {"registered_model": model_json(selectors.model_views([model])[0])}
+    return {
+        "registered_model": model_json(selectors.model_view(actor=actor, name=name))
+    }
 
 
 def _one_version(version) -> dict[str, Any]:
@@ -337,7 +338,10 @@ def model_version_create(request, actor, params):
 
 @endpoint("GET")
 def model_version_get(request, actor, params):
-    return _one_version(_version(actor, params))
+    view = selectors.version_view(
+        actor=actor, name=params.text("name", required=True), number=params.version()
+    )
+    return {"model_version": version_json(view)}
 
 
 @endpoint("GET")

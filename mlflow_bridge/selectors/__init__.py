@@ -7,7 +7,8 @@ models one for their latest versions. A version's MLflow stage and its governed
 aliases are computed from the live deployments, never stored.
 
 The reads that MLflow clients repeat most (a model or a version by name, the
-page context, the latest versions) are fixed SQL texts run through
+page context, the latest versions) are fixed SQL texts; one model or version
+reads its page context in the same query, as a JSON column run through
 ``kernel.db`` (``fixed_sql``), prepared once per connection; searches, whose
 filters vary, build their queries with the ORM (``search``).
 """
@@ -23,6 +24,7 @@ from mlflow_bridge.selectors.registered_models import (
     latest_versions,
     model_get,
     model_search,
+    model_view,
     model_views,
     rendered_model_tags,
 )
@@ -32,6 +34,7 @@ from mlflow_bridge.selectors.versions import (
     version_by_alias,
     version_get,
     version_search,
+    version_view,
     version_views,
 )
 
@@ -47,10 +50,12 @@ __all__ = [
     "latest_versions",
     "model_get",
     "model_search",
+    "model_view",
     "model_views",
     "rendered_model_tags",
     "version_by_alias",
     "version_get",
     "version_search",
+    "version_view",
     "version_views",
 ]

@@ -138,40 +138,52 @@ def governed_aliases() -> set[str]:
     return {rule.alias for rule in governed_rules() if rule.environment_id}
 
 
+def _matching(column: str, values: list[int] | str) -> tuple[str, list]:
+    """``column`` in a list of ids, or equal to a column of an outer query."""
+    if isinstance(values, str):
+        return f"{column} = {values}", []
+    return db.in_list(column, values)
+
+
 def context_sql(
-    model_ids: list[int], version_ids: list[int] | None, with_tags: bool
+    model_ids: list[int] | str,
+    version_ids: list[int] | str | None,
+    with_tags: bool,
 ) -> tuple[str, list]:
     """One UNION ALL over the four small tables; rows are (kind, model id, key,
-    value, and four numbers). Written in SQL because this runs on every read and
-    the ORM would compile four querysets each time."""
+    value, and four numbers). ``model_ids`` (and ``version_ids``) are a list of
+    ids or a column of an outer query (the context of that query's row, as a
+    subquery). Written in SQL because this runs on every read and the ORM
+    would compile four querysets each time."""
     governed = GovernedAlias._meta.db_table
     deployment = Deployment._meta.db_table
     environment = Environment._meta.db_table
     version = ModelVersion._meta.db_table
     alias = ModelAlias._meta.db_table
     tag = RegisteredModelTag._meta.db_table
-    live_models, live_params = db.in_list("d.model_id", model_ids)
-    alias_models, alias_params = db.in_list("a.model_id", model_ids)
+    live_models, live_params = _matching("d.model_id", model_ids)
+    alias_models, alias_params = _matching("a.model_id", model_ids)
     parts = [
-        f"SELECT 'governed', COALESCE(g.model_id, 0), g.alias, g.kind, "  # noqa: S608
-        f"COALESCE(g.environment_id, 0), COALESCE(g.team_id, 0), 0, 0 "
+        f"SELECT 'governed' AS kind, COALESCE(g.model_id, 0) AS model, "  # noqa: S608
+        f"g.alias AS key, g.kind AS value, COALESCE(g.environment_id, 0) AS first, "
+        f"COALESCE(g.team_id, 0) AS second, 0 AS third, 0 AS fourth "
         f"FROM {governed} g",
         f"SELECT 'live', d.model_id, '', '', d.environment_id, d.version_id, "  # noqa: S608
-        f"v.version, CASE WHEN e.is_production THEN 1 ELSE 0 END "
-        f"FROM {deployment} d JOIN {version} v ON v.id = d.version_id "
+        f"cv.version, CASE WHEN e.is_production THEN 1 ELSE 0 END "
+        f"FROM {deployment} d JOIN {version} cv ON cv.id = d.version_id "
         f"JOIN {environment} e ON e.id = d.environment_id "
         f"WHERE {live_models} AND d.status = %s AND d.strategy = %s",
-        f"SELECT 'alias', a.model_id, a.alias, '', a.version_id, v.version, 0, 0 "  # noqa: S608
-        f"FROM {alias} a JOIN {version} v ON v.id = a.version_id "
+        f"SELECT 'alias', a.model_id, a.alias, '', a.version_id, cv.version, 0, 0 "  # noqa: S608
+        f"FROM {alias} a JOIN {version} cv ON cv.id = a.version_id "
         f"WHERE {alias_models}",
     ]
     params: list = [*live_params, DeploymentStatus.ACTIVE, Strategy.FULL, *alias_params]
     if version_ids is not None:
-        alias_versions, version_params = db.in_list("a.version_id", version_ids)
+        alias_versions, version_params = _matching("a.version_id", version_ids)
         parts[-1] += f" AND {alias_versions}"
         params += version_params
     if with_tags:
-        tag_models, tag_params = db.in_list("t.model_id", model_ids)
+        tag_models, tag_params = _matching("t.model_id", model_ids)
         parts.append(
             f"SELECT 'tag', t.model_id, t.key, t.value, 0, 0, 0, 0 "  # noqa: S608
             f"FROM {tag} t WHERE {tag_models}"
@@ -180,16 +192,35 @@ def context_sql(
     return " UNION ALL ".join(parts), params
 
 
+def context_column(
+    model_column: str, version_column: str | None, *, with_tags: bool
+) -> tuple[str, list]:
+    """On PostgreSQL, a select-list expression with the context rows of an
+    outer query's row as one JSON array (its ids in ``model_column`` and
+    ``version_column``): the row and its context in one round trip. The rows
+    hold only text and integers, which JSON carries unchanged."""
+    sql, params = context_sql(model_column, version_column, with_tags)
+    columns = "x.kind, x.model, x.key, x.value, x.first, x.second, x.third, x.fourth"
+    return (
+        f"(SELECT COALESCE(json_agg(json_build_array({columns})), '[]') "  # noqa: S608
+        f"FROM ({sql}) x)",
+        params,
+    )
+
+
 def page_context(
     model_ids: list[int],
     version_ids: list[int] | None = None,
     *,
     with_tags: bool = False,
+    rows: list | None = None,
 ) -> tuple[PageContext, dict[int, dict[str, str]]]:
     """Everything the answers need besides the rows themselves, in one round
     trip: governed aliases, live full deployments, stored aliases and, if
-    asked, the models' tags."""
-    rows = db.rows(*context_sql(model_ids, version_ids, with_tags))
+    asked, the models' tags (or from ``rows`` read already with
+    ``context_column``)."""
+    if rows is None:
+        rows = db.rows(*context_sql(model_ids, version_ids, with_tags))
     rules: list[GovernedRule] = []
     live, stored = {}, {}
     production, staging = set(), set()

@@ -3,6 +3,7 @@ version by name, a page of them by id, the latest versions), run through
 ``kernel.db`` and prepared once per connection; and the builders that turn
 their rows into model instances."""
 
+import json
 from functools import cache
 
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from approvals.models import Deployment, DeploymentStatus, Strategy
 from kernel import db
 from kernel.models import Team
 from mlflow_bridge.models import VersionLink
+from mlflow_bridge.selectors.context import context_column
 from models_registry import access
 from models_registry.models import (
     Artifact,
@@ -274,24 +276,58 @@ def _live_params() -> list:
 # --- The reads ---------------------------------------------------------------------
 
 
-def model_named(actor, name: str) -> RegisteredModel | None:
-    """The model of this name if the actor may see it (one query)."""
-    visible, params = access.visible_sql(actor, "m.id")
-    found = db.rows(
-        f"{queries()['models']} WHERE m.name = %s AND {visible}", [name, *params]
+def _context(row) -> list:
+    """The context rows read with ``context.context_column`` (the last column)."""
+    value = row[-1]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _with_context(select: str, model_column: str, version_column: str | None):
+    """``select`` with the context of each row as its last column, and the
+    parameters that column takes (PostgreSQL only; see context_column)."""
+    column, params = context_column(
+        model_column, version_column, with_tags=version_column is None
     )
-    return _model_row(found[0]) if found else None
+    head, tail = select.split(" FROM ", 1)
+    return f"{head}, {column} FROM {tail}", params
 
 
-def version_numbered(actor, name: str, number: int) -> ModelVersion | None:
+def model_named(actor, name: str, *, with_context: bool = False):
+    """The model of this name if the actor may see it (one query); with
+    ``with_context`` on PostgreSQL, (model, its page-context rows with tags),
+    in the same query, else (model, None)."""
+    visible, params = access.visible_sql(actor, "m.id")
+    select, context_params = queries()["models"], []
+    joined = with_context and connection.vendor == "postgresql"
+    if joined:
+        select, context_params = _with_context(select, "m.id", None)
+    found = db.rows(
+        f"{select} WHERE m.name = %s AND {visible}",
+        [*context_params, name, *params],
+    )
+    model = _model_row(found[0][: -1 if joined else None]) if found else None
+    if not with_context:
+        return model
+    return model, (_context(found[0]) if found and joined else None)
+
+
+def version_numbered(actor, name: str, number: int, *, with_context: bool = False):
     """Version ``number`` of the model ``name`` if the actor may see it (one
-    query)."""
+    query); with ``with_context`` as ``model_named`` (the version's context,
+    without tags)."""
     visible, params = access.visible_sql(actor, "m.id")
+    select, context_params = queries()["versions"], []
+    joined = with_context and connection.vendor == "postgresql"
+    if joined:
+        select, context_params = _with_context(select, "m.id", "v.id")
     found = db.rows(
-        f"{queries()['versions']} WHERE m.name = %s AND v.version = %s AND {visible}",
-        [name, number, *params],
+        f"{select} WHERE m.name = %s AND v.version = %s AND {visible}",
+        [*context_params, name, number, *params],
     )
-    return _version_row(found[0]) if found else None
+    version = _version_row(found[0][: -1 if joined else None]) if found else None
+    if not with_context:
+        return version
+    return version, (_context(found[0]) if found and joined else None)
 
 
 def _page(ordered: QuerySet, offset: int, limit: int, select: str, column: str, build):

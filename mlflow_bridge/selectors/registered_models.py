@@ -20,12 +20,22 @@ def model_get(*, actor, name: str) -> RegisteredModel:
     return model
 
 
-def model_views(models: list[RegisteredModel]) -> list[ModelView]:
-    """Tags, aliases and latest version per stage of each model (two queries)."""
+def model_view(*, actor, name: str) -> ModelView:
+    """The answer of one model: the model and its page context in one query
+    (on PostgreSQL), then its latest versions."""
+    found, rows = fixed_sql.model_named(actor, name, with_context=True)
+    if found is None:
+        raise errors.does_not_exist(f"Registered Model with name={name} not found")
+    return model_views([found], rows=rows)[0]
+
+
+def model_views(models: list[RegisteredModel], rows: list | None = None):
+    """Tags, aliases and latest version per stage of each model (two
+    queries; one with the context ``rows`` read already)."""
     if not models:
         return []
     ids = [model.pk for model in models]
-    context, tags = page_context(ids, with_tags=True)
+    context, tags = page_context(ids, with_tags=True, rows=rows)
     latest = _latest_versions(models, context)
     return [
         ModelView(

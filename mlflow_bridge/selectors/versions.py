@@ -9,15 +9,30 @@ from models_registry import access
 from models_registry.models import ModelVersion
 
 
-def version_views(versions: list[ModelVersion]) -> list[VersionView]:
-    """Stage and aliases of each version (three queries)."""
+def version_views(
+    versions: list[ModelVersion], rows: list | None = None
+) -> list[VersionView]:
+    """Stage and aliases of each version (one query; none with the context
+    ``rows`` read already)."""
     if not versions:
         return []
     context, _ = page_context(
         sorted({version.model_id for version in versions}),
         [version.pk for version in versions],
+        rows=rows,
     )
     return [context.version_view(version) for version in versions]
+
+
+def version_view(*, actor, name: str, number: int) -> VersionView:
+    """The answer of one version: the version and its stage and aliases in
+    one query (on PostgreSQL)."""
+    found, rows = fixed_sql.version_numbered(actor, name, number, with_context=True)
+    if found is None:
+        raise errors.does_not_exist(
+            f"Model Version (name={name}, version={number}) not found"
+        )
+    return version_views([found], rows=rows)[0]
 
 
 def created_version_view(version: ModelVersion) -> VersionView:

@@ -309,10 +309,10 @@ def test_reads_run_a_fixed_number_of_queries(
     # Authentication takes one or two of these (the token, and its last use
     # once a minute); permissions are checked inside the reads' own queries.
     assert counts == {
-        "registered-models/get": 5,
+        "registered-models/get": 4,
         "registered-models/search": 4,
         "model-versions/search": 3,
-        "model-versions/get": 3,
+        "model-versions/get": 2,
         "registered-models/alias": 4,
     }
 
