@@ -276,58 +276,62 @@ def _live_params() -> list:
 # --- The reads ---------------------------------------------------------------------
 
 
-def _context(row) -> list:
-    """The context rows read with ``context.context_column`` (the last column)."""
-    value = row[-1]
-    return json.loads(value) if isinstance(value, str) else value
+def model_named(actor, name: str) -> RegisteredModel | None:
+    """The model of this name if the actor may see it (one query)."""
+    visible, params = access.visible_sql(actor, "m.id")
+    found = db.rows(
+        f"{queries()['models']} WHERE m.name = %s AND {visible}", [name, *params]
+    )
+    return _model_row(found[0]) if found else None
 
 
-def _with_context(select: str, model_column: str, version_column: str | None):
-    """``select`` with the context of each row as its last column, and the
-    parameters that column takes (PostgreSQL only; see context_column)."""
-    column, params = context_column(
-        model_column, version_column, with_tags=version_column is None
+def version_numbered(actor, name: str, number: int) -> ModelVersion | None:
+    """Version ``number`` of the model ``name`` if the actor may see it (one
+    query)."""
+    visible, params = access.visible_sql(actor, "m.id")
+    found = db.rows(
+        f"{queries()['versions']} WHERE m.name = %s AND v.version = %s AND {visible}",
+        [name, number, *params],
+    )
+    return _version_row(found[0]) if found else None
+
+
+def _answer(select: str, where: str, params: list, build, versions: bool):
+    """What an answer shows of one row (a record) and, on PostgreSQL, its
+    page-context rows from the same query (else None): see context_column."""
+    if connection.vendor != "postgresql":
+        found = db.rows(f"{select} WHERE {where}", params)
+        return (build(found[0]) if found else None), None
+    column, column_params = context_column(
+        "m.id", "v.id" if versions else None, with_tags=not versions
     )
     head, tail = select.split(" FROM ", 1)
-    return f"{head}, {column} FROM {tail}", params
-
-
-def model_named(actor, name: str, *, with_context: bool = False):
-    """The model of this name if the actor may see it (one query); with
-    ``with_context`` on PostgreSQL, (model, its page-context rows with tags),
-    in the same query, else (model, None)."""
-    visible, params = access.visible_sql(actor, "m.id")
-    select, context_params = queries()["models"], []
-    joined = with_context and connection.vendor == "postgresql"
-    if joined:
-        select, context_params = _with_context(select, "m.id", None)
     found = db.rows(
-        f"{select} WHERE m.name = %s AND {visible}",
-        [*context_params, name, *params],
+        f"{head}, {column} FROM {tail} WHERE {where}", [*column_params, *params]
     )
-    model = _model_row(found[0][: -1 if joined else None]) if found else None
-    if not with_context:
-        return model
-    return model, (_context(found[0]) if found and joined else None)
+    if not found:
+        return None, None
+    rows = found[0][-1]
+    return build(found[0][:-1]), json.loads(rows) if isinstance(rows, str) else rows
 
 
-def version_numbered(actor, name: str, number: int, *, with_context: bool = False):
-    """Version ``number`` of the model ``name`` if the actor may see it (one
-    query); with ``with_context`` as ``model_named`` (the version's context,
-    without tags)."""
+def model_answer(actor, name: str) -> tuple[db.Record | None, list | None]:
+    """A record of the model of this name if the actor may see it, and its
+    page-context rows with tags (one query; see ``_answer``)."""
     visible, params = access.visible_sql(actor, "m.id")
-    select, context_params = queries()["versions"], []
-    joined = with_context and connection.vendor == "postgresql"
-    if joined:
-        select, context_params = _with_context(select, "m.id", "v.id")
-    found = db.rows(
-        f"{select} WHERE m.name = %s AND v.version = %s AND {visible}",
-        [*context_params, name, number, *params],
-    )
-    version = _version_row(found[0][: -1 if joined else None]) if found else None
-    if not with_context:
-        return version
-    return version, (_context(found[0]) if found and joined else None)
+    where = f"m.name = %s AND {visible}"
+    return _answer(queries()["models"], where, [name, *params], _model_record, False)
+
+
+def version_answer(
+    actor, name: str, number: int
+) -> tuple[db.Record | None, list | None]:
+    """A record of version ``number`` of the model ``name`` if the actor may
+    see it, and its page-context rows (one query; see ``_answer``)."""
+    visible, params = access.visible_sql(actor, "m.id")
+    where = f"m.name = %s AND v.version = %s AND {visible}"
+    select = queries()["versions"]
+    return _answer(select, where, [name, number, *params], _version_record, True)
 
 
 def _page(ordered: QuerySet, offset: int, limit: int, select: str, column: str, build):

@@ -23,7 +23,7 @@ def model_get(*, actor, name: str) -> RegisteredModel:
 def model_view(*, actor, name: str) -> ModelView:
     """The answer of one model: the model and its page context in one query
     (on PostgreSQL), then its latest versions."""
-    found, rows = fixed_sql.model_named(actor, name, with_context=True)
+    found, rows = fixed_sql.model_answer(actor, name)
     if found is None:
         raise errors.does_not_exist(f"Registered Model with name={name} not found")
     return model_views([found], rows=rows)[0]

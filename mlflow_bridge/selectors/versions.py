@@ -27,7 +27,7 @@ def version_views(
 def version_view(*, actor, name: str, number: int) -> VersionView:
     """The answer of one version: the version and its stage and aliases in
     one query (on PostgreSQL)."""
-    found, rows = fixed_sql.version_numbered(actor, name, number, with_context=True)
+    found, rows = fixed_sql.version_answer(actor, name, number)
     if found is None:
         raise errors.does_not_exist(
             f"Model Version (name={name}, version={number}) not found"
