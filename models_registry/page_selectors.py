@@ -25,6 +25,7 @@ from django.db import connection
 from kernel import db
 from kernel.models import Team
 from models_registry import access
+from models_registry.errors import ModelNotFound
 from models_registry.models import (
     Artifact,
     ModelVersion,
@@ -94,10 +95,12 @@ class Page:
 # The page and its total in one statement: ``found`` (the rows the filters
 # and the permission rule let through, materialised once as it is read
 # twice) is counted, and its page joined to the columns answers show. An
-# empty page still returns the count (one row of NULLs besides it).
+# empty page still returns the count (one row of NULLs besides it), and
+# ``seen``: whether the model a page belongs to may be seen (TRUE for lists
+# that belong to no model), so a model's page needs no query of its own.
 _PAGE = (
     "WITH found AS ({found}) "
-    "SELECT c.total, {columns} FROM (SELECT COUNT(*) AS total FROM found) c "
+    "SELECT c.total, {seen}, {columns} FROM (SELECT COUNT(*) AS total FROM found) c "
     "LEFT JOIN (SELECT {keys} FROM found f ORDER BY {order} LIMIT %s OFFSET %s) p "
     "ON 1 = 1 {joins} ORDER BY {outer_order}"
 )
@@ -123,11 +126,15 @@ def _contains(column: str, term: str) -> tuple[str, list]:
     return f"{lhs} {connection.operators['icontains'] % '%s'}", [pattern]
 
 
-def _page(found: str, params: list, shape: dict, offset: int, limit: int):
-    sql = _PAGE.format(found=found, **shape)
-    rows = db.rows(sql, [*params, limit, offset])
-    count = rows[0][0] if rows else 0
-    return count, [row[1:] for row in rows if row[1] is not None]
+def _page(found: str, params: list, shape: dict, offset: int, limit: int, seen=None):
+    """The total and the page's rows; ``seen`` (SQL and its parameters): the
+    model the page belongs to may be seen, else ModelNotFound."""
+    seen_sql, seen_params = seen or ("TRUE", [])
+    sql = _PAGE.format(found=found, seen=seen_sql, **shape)
+    rows = db.rows(sql, [*params, *seen_params, limit, offset])
+    if not rows[0][1]:
+        raise ModelNotFound("No such model.")
+    return rows[0][0], [row[2:] for row in rows if row[2] is not None]
 
 
 # --- Models --------------------------------------------------------------------------
@@ -202,18 +209,27 @@ def version_page(
     filters: dict,
     offset: int,
     limit: int,
-    model: RegisteredModel | None = None,
+    model_name: str | None = None,
 ) -> Page:
     """A page of ``selectors.version_list(actor=actor, model=model,
     filters=filters)`` (by model name, newest version first) as records with
     ``model.name``, ``artifact``, ``training_run`` and ``registered_by``, and
-    its total (one query, the permission rule inside)."""
+    its total (one query, the permission rule inside). With ``model_name``,
+    that model's versions, or ModelNotFound if the actor may not see it (in
+    the same query)."""
     tables = _tables()
     visible, params = access.visible_sql(actor, "v.model_id")
     conditions = [visible]
-    if model is not None:
-        conditions.append("v.model_id = %s")
-        params.append(model.pk)
+    seen = None
+    if model_name is not None:
+        conditions.append("m.name = %s")
+        params.append(model_name)
+        model_visible, seen_params = access.visible_sql(actor, "sm.id")
+        seen = (
+            f"EXISTS (SELECT 1 FROM {tables['model']} sm "  # noqa: S608
+            f"WHERE sm.name = %s AND {model_visible})",
+            [model_name, *seen_params],
+        )
     if filters.get("status"):
         conditions.append("v.status = %s")
         params.append(filters["status"])
@@ -236,7 +252,7 @@ def version_page(
         f"JOIN {tables['model']} m ON m.id = v.model_id "
         f"WHERE {' AND '.join(conditions)}"
     )
-    count, rows = _page(found, params, _version_shape(), offset, limit)
+    count, rows = _page(found, params, _version_shape(), offset, limit, seen)
     return Page(count, [_version_record(row) for row in rows])
 
 

@@ -3,10 +3,11 @@
 from functools import partial
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from kernel.api import error_example, error_response
+from kernel.errors import ServiceError
 from models_registry import page_selectors, selectors, services
 from models_registry.api import examples
 from models_registry.api.common import (
@@ -256,15 +257,20 @@ class ModelVersionListRegister(RegistryView):
         ],
     )
     def get(self, request, name):
-        model = selectors.model_get(actor=request.user, name=name)
-        filters = self.parse_query(ModelVersionFilters)
-        read = partial(
-            page_selectors.version_page,
-            actor=request.user,
-            filters=filters,
-            model=model,
-        )
-        return page_of(self, read, version_output)
+        try:
+            filters = self.parse_query(ModelVersionFilters)
+            read = partial(
+                page_selectors.version_page,
+                actor=request.user,
+                filters=filters,
+                model_name=name,
+            )
+            return page_of(self, read, version_output)
+        except (ServiceError, exceptions.ValidationError):
+            # A bad filter or page: still 404 first for a model one may not
+            # see (the page's own query answers that when the input is good).
+            selectors.model_get(actor=request.user, name=name)
+            raise
 
     @extend_schema(
         operation_id="model_versions_register",
