@@ -182,7 +182,9 @@ def model_create(
     _model_field_errors(errors, values)
     if serving_mode == ServingMode.REAL_TIME and latency_slo_ms is None:
         errors.add("latency_slo_ms", "Real-time models need a latency SLO.")
-    if is_model_name_taken(name):
+    # Where the insert checks the name itself (_insert_with_grants), a taken
+    # name is looked up beforehand only to report it with other field errors.
+    if (errors.fields or not _inserts_in_one_statement()) and is_model_name_taken(name):
         errors.add("name", NAME_TAKEN)
     errors.raise_if_any("The model was not registered.")
     try:
@@ -192,29 +194,34 @@ def model_create(
             model = _insert_with_grants(
                 RegisteredModel(team=team, created_by=actor, **values), team
             )
-            audit_record(
-                actor=actor,
-                action="model.registered",
-                target=model,
-                scope=model.name,
-                payload={"team": team.slug, **values},
-            )
+            if model is not None:
+                audit_record(
+                    actor=actor,
+                    action="model.registered",
+                    target=model,
+                    scope=model.name,
+                    payload={"team": team.slug, **values},
+                )
     except IntegrityError as error:  # a concurrent registration took the name
         raise RegistryConflict(
             "The model was not registered.",
             fields={"name": [NAME_TAKEN]},
         ) from error
+    if model is None:  # the insert found the name taken and wrote nothing
+        errors.add("name", NAME_TAKEN)
+        errors.raise_if_any("The model was not registered.")
     return model
 
 
 @cache
-def _grant_sql(model_id: str = "%s") -> tuple[str, str]:
+def _grant_sql(model_id: str = "%s", joined: str = "") -> tuple[str, str]:
     """Object permissions of a new model, as two CTE members: the owning
     team's group gets TEAM_PERMISSIONS, each of the team's assigned reviewers
     REVIEWER_PERMISSIONS (the rows guardian's ``assign_perm`` would write,
     without its queries per permission). ``model_id`` is the model's id in the
-    SQL (a parameter, or the id an insert returns). Parameters: the model's
-    app label and content type name, the group (, the model), the team."""
+    SQL (a parameter, or a column of the ``joined`` insert's rows). Parameters:
+    the model's app label and content type name, the group (, the model), the
+    team."""
     permissions = (
         f"SELECT gh_p.id, gh_p.codename FROM {Permission._meta.db_table} gh_p "  # noqa: S608
         f"JOIN {ContentType._meta.db_table} gh_ct ON gh_ct.id = gh_p.content_type_id "
@@ -227,7 +234,7 @@ def _grant_sql(model_id: str = "%s") -> tuple[str, str]:
     group = (
         f"INSERT INTO {RegisteredModelGroupObjectPermission._meta.db_table} "  # noqa: S608
         "(permission_id, group_id, content_object_id) "
-        f"SELECT p.id, %s, {model_id} FROM p WHERE p.codename IN "
+        f"SELECT p.id, %s, {model_id} FROM p{joined} WHERE p.codename IN "
         f"({codenames(TEAM_PERMISSIONS)})"
     )
     users = (
@@ -235,7 +242,8 @@ def _grant_sql(model_id: str = "%s") -> tuple[str, str]:
         "(permission_id, user_id, content_object_id) "
         f"SELECT p.id, r.user_id, {model_id} FROM p JOIN "
         f"{TeamReviewer._meta.db_table} r "
-        f"ON r.team_id = %s WHERE p.codename IN ({codenames(REVIEWER_PERMISSIONS)})"
+        f"ON r.team_id = %s{joined} "
+        f"WHERE p.codename IN ({codenames(REVIEWER_PERMISSIONS)})"
     )
     return f"p AS ({permissions}), g AS ({group} RETURNING 1)", users
 
@@ -243,20 +251,33 @@ def _grant_sql(model_id: str = "%s") -> tuple[str, str]:
 @cache
 def _create_sql() -> str:
     """The new model's row and its object permissions in one statement (one
-    round trip): parameters of ``db.insert_sql`` then of ``_grant_sql``."""
-    members, users = _grant_sql("(SELECT id FROM m)")
-    insert = db.insert_sql(RegisteredModel)
+    round trip), unless the name is taken (then nothing is written and no
+    row returned): parameters of ``db.insert_sql`` then of ``_grant_sql``."""
+    members, users = _grant_sql("m.id", " CROSS JOIN m")
+    insert = db.insert_sql(RegisteredModel).replace(
+        " RETURNING ", " ON CONFLICT (name) DO NOTHING RETURNING "
+    )
     return (
         f"WITH m AS ({insert}), {members}, "  # noqa: S608
         f"u AS ({users} RETURNING 1) SELECT id FROM m"
     )
 
 
-def _insert_with_grants(model: RegisteredModel, team: Team) -> RegisteredModel:
+def _inserts_in_one_statement() -> bool:
+    return connection.vendor == "postgresql" and not db.saves_through_orm(
+        RegisteredModel
+    )
+
+
+def _insert_with_grants(model: RegisteredModel, team: Team) -> RegisteredModel | None:
+    """Insert ``model`` and grant its team (and reviewers) their object
+    permissions; None, writing nothing, if the insert finds its name taken
+    (in the one-statement insert; the other ways check the name first)."""
     label = (model._meta.app_label, model._meta.model_name)
-    if connection.vendor == "postgresql" and not db.saves_through_orm(RegisteredModel):
+    if _inserts_in_one_statement():
         params = [*db.insert_params(model), *label, team.group_id, team.pk]
-        return db.inserted(model, db.rows(_create_sql(), params)[0][0])
+        found = db.rows(_create_sql(), params)
+        return db.inserted(model, found[0][0]) if found else None
     db.insert(model)
     if connection.vendor == "postgresql":
         members, users = _grant_sql()
