@@ -10,6 +10,10 @@ rows the filters match; its text depends only on which filters are given, so
 it is prepared once per connection (``kernel.db``), and the rows become plain
 records (``kernel.db.record``: the ORM's converters, no instances).
 
+One model or version for its API answer (``model_one``, ``version_one``) is
+read the same way: the list's columns and records, not whole rows built into
+instances.
+
 The filters, their order and the permission rule are the ORM selectors'
 (``selectors.model_list``, ``selectors.version_list``), which the pages and
 exports keep using; tests hold both to the same answers.
@@ -25,7 +29,7 @@ from django.db import connection
 from kernel import db
 from kernel.models import Team
 from models_registry import access
-from models_registry.errors import ModelNotFound
+from models_registry.errors import ModelNotFound, VersionNotFound
 from models_registry.models import (
     Artifact,
     ModelVersion,
@@ -193,6 +197,25 @@ def _model_shape() -> dict[str, str]:
     }
 
 
+@cache
+def _one_model_sql() -> str:
+    tables = _tables()
+    return (
+        f"SELECT {_model_shape()['columns']} FROM {tables['model']} m "  # noqa: S608
+        f"JOIN {tables['team']} t ON t.id = m.team_id WHERE m.name = %s AND "
+    )
+
+
+def model_one(*, actor, name: str) -> db.Record:
+    """The model of this name as the list's records (what its answer shows),
+    if the actor may see it, else ModelNotFound (one query)."""
+    visible, params = access.visible_sql(actor, "m.id")
+    rows = db.rows(_one_model_sql() + visible, [name, *params])
+    if not rows:
+        raise ModelNotFound("No such model.")
+    return _model_record(rows[0])
+
+
 def _model_record(row) -> db.Record:
     count = len(_MODEL_FIELDS)
     model = db.record(RegisteredModel, _MODEL_FIELDS, row[:count])
@@ -272,6 +295,31 @@ def _version_shape() -> dict[str, str]:
         f"LEFT JOIN {tables['user']} u ON u.id = v.registered_by_id",
         "outer_order": "p.name, p.version DESC",
     }
+
+
+@cache
+def _one_version_sql() -> str:
+    # The page's columns, the model (``p`` in a page) joined directly.
+    tables = _tables()
+    return (
+        f"SELECT {_version_shape()['columns']} FROM {tables['version']} v "  # noqa: S608
+        f"JOIN {tables['model']} p ON p.id = v.model_id "
+        f"JOIN {tables['artifact']} a ON a.id = v.artifact_id "
+        f"LEFT JOIN {tables['run']} r ON r.id = v.training_run_id "
+        f"JOIN {tables['user']} u ON u.id = v.registered_by_id "
+        "WHERE v.id = %s AND "
+    )
+
+
+def version_one(*, actor, id: int) -> db.Record:
+    """The version with this id as the list's records (what its answer
+    shows), if the actor may see its model, else VersionNotFound (one
+    query)."""
+    visible, params = access.visible_sql(actor, "v.model_id")
+    rows = db.rows(_one_version_sql() + visible, [id, *params])
+    if not rows:
+        raise VersionNotFound("No such model version.")
+    return _version_record(rows[0])
 
 
 def _version_record(row) -> db.Record:

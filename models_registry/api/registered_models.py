@@ -128,7 +128,7 @@ class ModelDetail(RegistryView):
     )
     def get(self, request, name):
         return Response(
-            model_output(selectors.model_get(actor=request.user, name=name))
+            model_output(page_selectors.model_one(actor=request.user, name=name))
         )
 
     @extend_schema(

@@ -99,7 +99,7 @@ class VersionDetail(RegistryView):
     )
     def get(self, request, id):
         return Response(
-            version_output(selectors.version_get(actor=request.user, id=id))
+            version_output(page_selectors.version_one(actor=request.user, id=id))
         )
 
     @extend_schema(
