@@ -209,11 +209,18 @@ def _one_model_sql() -> str:
 def model_one(*, actor, name: str) -> db.Record:
     """The model of this name as the list's records (what its answer shows),
     if the actor may see it, else ModelNotFound (one query)."""
-    visible, params = access.visible_sql(actor, "m.id")
-    rows = db.rows(_one_model_sql() + visible, [name, *params])
-    if not rows:
+    found = _one(actor, _one_model_sql(), "m.id", name, _model_record)
+    if found is None:
         raise ModelNotFound("No such model.")
-    return _model_record(rows[0])
+    return found
+
+
+def _one(actor, select: str, model_column: str, key, build) -> db.Record | None:
+    """The record of ``select``'s row with this ``key`` if the actor may see
+    the model whose id is ``model_column`` (one query)."""
+    visible, params = access.visible_sql(actor, model_column)
+    rows = db.rows(select + visible, [key, *params])
+    return build(rows[0]) if rows else None
 
 
 def _model_record(row) -> db.Record:
@@ -315,11 +322,10 @@ def version_one(*, actor, id: int) -> db.Record:
     """The version with this id as the list's records (what its answer
     shows), if the actor may see its model, else VersionNotFound (one
     query)."""
-    visible, params = access.visible_sql(actor, "v.model_id")
-    rows = db.rows(_one_version_sql() + visible, [id, *params])
-    if not rows:
+    found = _one(actor, _one_version_sql(), "v.model_id", id, _version_record)
+    if found is None:
         raise VersionNotFound("No such model version.")
-    return _version_record(rows[0])
+    return found
 
 
 def _version_record(row) -> db.Record:
