@@ -1,6 +1,8 @@
 """The LLM dashboard in a real browser at 1366 px and at phone width (390 px):
 every chart drawn in the portal's layout (readable date labels, no note over
-the data, the portal's colours), nothing overflowing the window."""
+the data, the portal's colours), nothing overflowing the window. At phone width
+the day-by-day table, and the home page's latest events, stack each row as a
+card of labelled lines instead of scrolling sideways in their box."""
 
 import importlib
 from types import SimpleNamespace
@@ -26,6 +28,14 @@ from tests.monitoring.conftest import build_world
 from tests.monitoring.llm_calls import call_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _table_fits(page, selector: str) -> bool:
+    """The table is no wider than its box: nothing to scroll sideways."""
+    return page.locator(selector).evaluate(
+        "table => table.scrollWidth <= table.parentElement.clientWidth"
+        " && table.parentElement.scrollWidth <= table.parentElement.clientWidth"
+    )
 
 
 @pytest.fixture
@@ -66,8 +76,43 @@ def test_the_llm_dashboard_is_readable(server, browser, shoot, llm_monitored, wi
     _wait_for_charts(page, 6)
     shoot(page, f"llm-dashboard-{width}")
     assert _overflow(page) == 0
+    assert _table_fits(page, "table.llm-days")
     assert page.evaluate(CHART_PROBLEMS) == []
     assert "LLM cost spike" in page.locator("#alerts-heading + *").inner_text()
+    if width == "phone":
+        # Each day is a card: its date, then each figure under its column's name.
+        first = page.locator("table.llm-days tbody tr").first
+        assert (
+            first.locator("td").first.evaluate(
+                "td => getComputedStyle(td, '::before').content"
+            )
+            == '"Calls"'
+        )
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_home_page_s_latest_events_fit_the_screen(
+    server,
+    browser,
+    shoot,  # noqa: F811
+    llm_monitored,
+    width,
+):
+    context, page = _page(browser, server, llm_monitored.users.auditor, WIDTHS[width])
+    events = page.locator("table.recent-events")
+    assert events.locator("tbody tr").count() > 0
+    shoot(page, f"home-latest-events-{width}")
+    assert _overflow(page) == 0
+    assert _table_fits(page, "table.recent-events")
+    if width == "phone":
+        assert (
+            events.locator("tbody tr")
+            .first.locator("td")
+            .nth(2)
+            .evaluate("td => getComputedStyle(td, '::before').content")
+            == '"Who"'
+        )
     context.close()
 
 

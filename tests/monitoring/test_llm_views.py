@@ -76,7 +76,7 @@ def test_costs_read_as_us_dollars(client, world, calls):
     text = _page(client, world.users.requester, world.deployment).content.decode()
     # 40 calls at 0.002 and 40 at 0.008 (tests.monitoring.llm_calls).
     assert "<dt>Cost</dt><dd>US$0.4 (US$0.005 a call)</dd>" in text
-    assert '<td class="number">US$0.32</td>' in text
+    assert '<td class="number" data-label="Cost">US$0.32</td>' in text
     assert "cost per call (US$)" in text
     assert "cost (US$)" in text
 

@@ -86,6 +86,8 @@ def test_home_queries_do_not_grow_with_waiting_requests(client, world):
 def test_activity_shows_action_labels_not_codes(client, world):
     submit(world)
     page = _home(client, world.users.requester)
-    assert "<td>Deploy requested</td>" in page
+    assert '<td data-label="Action">Deploy requested</td>' in page
     assert "request.submitted" not in page
-    assert "<td>Version registered</td>" in _home(client, world.users.author)
+    assert '<td data-label="Action">Version registered</td>' in _home(
+        client, world.users.author
+    )
