@@ -77,6 +77,7 @@ def test_the_llm_dashboard_is_readable(server, browser, shoot, llm_monitored, wi
     shoot(page, f"llm-dashboard-{width}")
     assert _overflow(page) == 0
     assert _table_fits(page, "table.llm-days")
+    assert _table_fits(page, "table.llm-judged")
     assert page.evaluate(CHART_PROBLEMS) == []
     assert "LLM cost spike" in page.locator("#alerts-heading + *").inner_text()
     if width == "phone":
