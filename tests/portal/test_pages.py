@@ -74,7 +74,7 @@ def test_home_shows_roles_teams_and_my_activity(client, data_scientist, reviewer
     assert '<li class="tag">Data scientist</li>' in body
     assert "Credit Risk" in body
     assert "1 active API token" in body
-    assert "<td>API token created</td>" in body
+    assert '<td data-label="Action">API token created</td>' in body
     assert "token.created" not in body
     assert "data_scientist" not in body
     assert "my-token" in body
