@@ -7,7 +7,6 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from kernel.api import error_example, error_response
-from kernel.errors import ServiceError
 from models_registry import page_selectors, selectors, services
 from models_registry.api import examples
 from models_registry.api.common import (
@@ -266,7 +265,7 @@ class ModelVersionListRegister(RegistryView):
                 model_name=name,
             )
             return page_of(self, read, version_output)
-        except (ServiceError, exceptions.ValidationError):
+        except (RegistryInvalid, exceptions.ValidationError):
             # A bad filter or page: still 404 first for a model one may not
             # see (the page's own query answers that when the input is good).
             selectors.model_get(actor=request.user, name=name)

@@ -28,15 +28,21 @@ def _plans(fragment: str) -> tuple[int, int]:
         return cursor.fetchone()
 
 
-def test_one_models_latest_versions_use_one_plan(data_scientist):
-    model = services.registered_model_create(actor=data_scientist, name="churn")
-    for number in range(3):
+def _churn(actor, *, versions: int):
+    """The model "churn" with this many versions."""
+    model = services.registered_model_create(actor=actor, name="churn")
+    for number in range(versions):
         services.model_version_create(
-            actor=data_scientist,
+            actor=actor,
             name="churn",
             source=f"s3://m/churn/{number}",
             tags=sha_tags(f"churn-{number}"),
         )
+    return model
+
+
+def test_one_models_latest_versions_use_one_plan(data_scientist):
+    model = _churn(data_scientist, versions=3)
     # PostgreSQL makes five custom plans before it may settle on a generic one.
     for _ in range(6):
         assert [v.version for v in fixed_sql.latest_versions([model.pk])] == [3]
@@ -62,14 +68,7 @@ def test_reads_of_one_object_send_no_array_parameter(
     # and the statement is planned on every execution (seen on the page
     # context's alias join: 0.6 ms of planning per get model and get version
     # once the versions table held 2,000 rows). One id goes as one value.
-    services.registered_model_create(actor=data_scientist, name="churn")
-    for number in range(2):
-        services.model_version_create(
-            actor=data_scientist,
-            name="churn",
-            source=f"s3://m/churn/{number}",
-            tags=sha_tags(f"churn-{number}"),
-        )
+    _churn(data_scientist, versions=2)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(
             f"/api/2.0/mlflow/{path}",

@@ -8,8 +8,12 @@ from models_registry.errors import (
     RegistryInvalid,
     RegistryPermissionDenied,
 )
-from models_registry.models import RegisteredModel
+from models_registry.models import (
+    RegisteredModel,
+    RegisteredModelGroupObjectPermission,
+)
 from models_registry.selectors import model_list
+from models_registry.services.registered_models import TEAM_PERMISSIONS
 from tests.models_registry import factories
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +88,38 @@ def test_duplicate_name_is_refused(data_scientist, team, credit_model):
     with pytest.raises(RegistryInvalid) as caught:
         factories.make_model(data_scientist, team, name="credit-scoring")
     assert caught.value.fields["name"] == ["A model with this name exists already."]
+
+
+def test_a_taken_name_is_reported_beside_other_field_errors(
+    data_scientist, team, credit_model
+):
+    # The insert checks the name itself; with other errors the name is looked
+    # up first so that one answer names every problem. Nothing is written.
+    events = AuditEvent.objects.count()
+    with pytest.raises(RegistryInvalid) as caught:
+        factories.make_model(
+            data_scientist,
+            team,
+            name="credit-scoring",
+            description="key AKIAIOSFODNN7EXAMPLE",
+        )
+    assert set(caught.value.fields) == {"name", "description"}
+    assert caught.value.fields["name"] == ["A model with this name exists already."]
+    assert RegisteredModel.objects.count() == 1
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_taken_name_found_by_the_insert_writes_nothing(
+    data_scientist, team, credit_model
+):
+    events = AuditEvent.objects.count()
+    with pytest.raises(RegistryInvalid) as caught:
+        factories.make_model(data_scientist, team, name="credit-scoring")
+    assert caught.value.fields == {"name": ["A model with this name exists already."]}
+    assert RegisteredModel.objects.count() == 1
+    assert AuditEvent.objects.count() == events
+    grants = RegisteredModelGroupObjectPermission.objects.all()
+    assert grants.count() == len(TEAM_PERMISSIONS)  # the first model's only
 
 
 def test_update_records_a_diff_and_refuses_name_and_team(data_scientist, credit_model):
